@@ -181,6 +181,12 @@ export class Wva {
     return summarize(results);
   }
 
+  /** Names of the stages `ci` runs, in report order (for `--skip`). */
+  @func()
+  ciStages(): string[] {
+    return this.stages().map(([name]) => name);
+  }
+
   /** The pull-request stages by name, in report order. */
   private stages(): [string, () => Promise<unknown>][] {
     return [

@@ -44,12 +44,25 @@ export class FakeEngine {
   readonly token = "fake-session-token";
   private server?: http.Server;
   private resolvers: Resolver[] = [];
+  private latencies: ((path: Step[]) => number)[] = [];
+  private origins = new Map<string, Step[]>();
   private seq = 0;
 
   /** Adds a resolver consulted before the defaults (most recent first). */
   on(resolver: Resolver): this {
     this.resolvers.unshift(resolver);
     return this;
+  }
+
+  /** Delays answers: a query waits for the largest latency any of its leaves asks for (ms). */
+  latency(fn: (path: Step[]) => number): this {
+    this.latencies.push(fn);
+    return this;
+  }
+
+  /** The chain an object ID was minted for (e.g. which `cacheVolume(key:)` a mounted cache is). */
+  origin(id: string): Step[] | undefined {
+    return this.origins.get(id);
   }
 
   async start(): Promise<number> {
@@ -61,7 +74,10 @@ export class FakeEngine {
         try {
           const { query, variables } = JSON.parse(body);
           this.queries.push(query);
-          res.end(JSON.stringify(this.answer(query, variables ?? {})));
+          const before = this.chains.length;
+          const answer = JSON.stringify(this.answer(query, variables ?? {}));
+          const delay = Math.max(0, ...this.chains.slice(before).flatMap((c) => this.latencies.map((l) => l(c))));
+          setTimeout(() => res.end(answer), delay);
         } catch (e) {
           res.end(JSON.stringify({ errors: [{ message: String(e) }] }));
         }
@@ -141,12 +157,18 @@ export class FakeEngine {
   ): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     for (const sel of set.selections) {
+      if (sel.kind === Kind.INLINE_FRAGMENT) {
+        Object.assign(out, this.select(sel.selectionSet, chain, vars, errors, gqlPath));
+        continue;
+      }
       if (sel.kind !== Kind.FIELD) continue;
       const f = sel as FieldNode;
       const args: Record<string, any> = {};
       for (const a of f.arguments ?? []) args[a.name.value] = valueFromASTUntyped(a.value, vars);
       const step = { name: f.name.value, args };
-      const next = [...chain, step];
+      // An object loaded back by ID continues the chain it was minted from.
+      const loaded = (step.name === "node" || /^load\w+FromID$/.test(step.name)) && this.origins.get(args.id);
+      const next = loaded ? [...loaded] : [...chain, step];
       const key = f.alias?.value ?? f.name.value;
       if (f.selectionSet) {
         out[key] = this.select(f.selectionSet, next, vars, errors, [...gqlPath, key]);
@@ -172,8 +194,11 @@ export class FakeEngine {
     const leaf = path[path.length - 1];
     switch (leaf.name) {
       case "id":
-      case "sync":
-        return `fake-id-${++this.seq}`;
+      case "sync": {
+        const id = `fake-id-${++this.seq}`;
+        this.origins.set(id, path.slice(0, -1));
+        return id;
+      }
       case "publish":
         return `${leaf.args.address}@sha256:${"ab".repeat(32)}`;
       case "exitCode":
