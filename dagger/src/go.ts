@@ -183,6 +183,9 @@ export class Go {
   /**
    * The controller binary cross-compiled for `platform` on the build machine's own platform
    * (CGO off, -trimpath, version stamped through -ldflags), as a File.
+   *
+   * @param platform Target platform, os/arch[/variant].
+   * @param version Version stamped into the binary.
    */
   @func()
   build(platform = "linux/amd64", version = "dev"): File {
@@ -207,7 +210,12 @@ export class Go {
       .file(out);
   }
 
-  /** The controller binary for each platform, as `<os>_<arch>/manager` in one Directory. */
+  /**
+   * The controller binary for each platform, as `<os>_<arch>/manager` in one Directory.
+   *
+   * @param platforms Target platforms, os/arch[/variant].
+   * @param version Version stamped into the binaries.
+   */
   @func()
   binaries(
     platforms: string[] = ["linux/amd64", "linux/arm64"],

@@ -132,13 +132,23 @@ export class Wva {
     await (await this.go()).checkGenerated();
   }
 
-  /** The controller binary for one platform, cross-compiled (CGO off, -trimpath, version stamped). */
+  /**
+   * The controller binary for one platform, cross-compiled (CGO off, -trimpath, version stamped).
+   *
+   * @param platform Target platform, os/arch[/variant].
+   * @param version Version stamped into the binary.
+   */
   @func()
   async build(platform = "linux/amd64", version = "dev"): Promise<File> {
     return (await this.go()).build(platform, version);
   }
 
-  /** The controller binary for several platforms, as `<os>_<arch>/manager` in one Directory. */
+  /**
+   * The controller binary for several platforms, as `<os>_<arch>/manager` in one Directory.
+   *
+   * @param platforms Target platforms, os/arch[/variant].
+   * @param version Version stamped into the binaries.
+   */
   @func()
   async binaries(
     platforms: string[] = ["linux/amd64", "linux/arm64"],
