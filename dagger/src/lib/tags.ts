@@ -1,0 +1,109 @@
+/**
+ * Release naming rules: which git tags are releases, what chart version and image tags they
+ * give, when `latest` moves, and how image references split into registry host and repository.
+ */
+import semver from "semver";
+
+/** The form a release tag must have, shown in every rejection. */
+export const TAG_FORM = "expected vMAJOR.MINOR.PATCH[-PRERELEASE], e.g. v0.4.1 or v0.5.0-rc.1";
+
+/** What a valid release tag means for the release. */
+export interface ReleaseTag {
+  /** The tag as given, e.g. `v0.4.1`; also the image tag and the chart's appVersion. */
+  tag: string;
+  /** The semantic version without the `v`, e.g. `0.4.1`; also the chart version. */
+  version: string;
+  /** Chart.yaml `version`: the tag without `v`. */
+  chartVersion: string;
+  /** Chart.yaml `appVersion`: the tag itself. */
+  appVersion: string;
+  /** True when the tag has a prerelease part (`-rc.1`, `-test`, …). */
+  prerelease: boolean;
+  /** True for `v*-test` tags: a rehearsal release that never moves `latest`. */
+  test: boolean;
+}
+
+/**
+ * Parses a release tag. Accepts exactly `v` + a strict semantic version without build metadata
+ * (`+…` cannot appear in an image tag); throws an error that shows the expected form otherwise.
+ */
+export function parseReleaseTag(tag: string): ReleaseTag {
+  const reject = (why: string): never => {
+    throw new Error(`invalid release tag "${tag}": ${why}; ${TAG_FORM}`);
+  };
+  if (!tag.startsWith("v")) reject("a release tag starts with v");
+  const version = tag.slice(1);
+  const parsed = semver.parse(version);
+  if (!parsed) reject("not a semantic version");
+  // semver.parse tolerates a second "v", "=" or surrounding spaces; the tag must be the version verbatim.
+  if (parsed!.version !== version) reject("build metadata and extra characters are not allowed");
+  return {
+    tag,
+    version,
+    chartVersion: version,
+    appVersion: tag,
+    prerelease: parsed!.prerelease.length > 0,
+    test: tag.endsWith("-test"),
+  };
+}
+
+/** True when `tag` is a valid release tag (see parseReleaseTag). */
+export function isReleaseTag(tag: string): boolean {
+  try {
+    parseReleaseTag(tag);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether publishing `tag` should move `latest`: only a stable tag (no prerelease) that is at
+ * least as high as every stable release among `existing` (tags that are not releases, such as
+ * `latest`, `main` or `sha-…`, are ignored). Re-publishing the highest release keeps it on `latest`.
+ */
+export function movesLatest(tag: string, existing: string[]): boolean {
+  const t = parseReleaseTag(tag);
+  if (t.prerelease) return false;
+  return existing
+    .filter(isReleaseTag)
+    .map(parseReleaseTag)
+    .filter((e) => !e.prerelease)
+    .every((e) => semver.gte(t.version, e.version));
+}
+
+/** The image tags a release publishes: the tag itself, plus `latest` when movesLatest says so. */
+export function imageTags(tag: string, existing: string[]): string[] {
+  return movesLatest(tag, existing) ? [tag, "latest"] : [tag];
+}
+
+/** An image repository reference split into registry host and path. */
+export interface ImageRepo {
+  /** Registry host (with port), e.g. `ghcr.io` or `localhost:5000`; `docker.io` when the reference has none. */
+  host: string;
+  /** Repository path inside the registry, e.g. `llm-d-incubation/workload-variant-autoscaler`. */
+  path: string;
+}
+
+/**
+ * Splits `ghcr.io/org/name` into host and path the way Docker does: the first component is a
+ * host when it contains `.` or `:` or is `localhost`; otherwise the reference is on Docker Hub.
+ * Throws when the reference carries a tag or digest (a repository is expected).
+ */
+export function parseRepository(ref: string): ImageRepo {
+  const trimmed = ref.replace(/^oci:\/\//, "").replace(/\/+$/, "");
+  if (!trimmed || /\s/.test(trimmed)) throw new Error(`invalid repository "${ref}"`);
+  const [first, ...rest] = trimmed.split("/");
+  const isHost = rest.length > 0 && (first.includes(".") || first.includes(":") || first === "localhost");
+  const host = isHost ? first : "docker.io";
+  const path = isHost ? rest.join("/") : trimmed;
+  if (!path || path.includes("@") || path.split("/").some((p) => !p || p.includes(":"))) {
+    throw new Error(`"${ref}" is not a repository (expected host/path without tag or digest)`);
+  }
+  return { host, path };
+}
+
+/** The registry host of an image repository or OCI chart repository reference. */
+export function registryHost(ref: string): string {
+  return parseRepository(ref).host;
+}
