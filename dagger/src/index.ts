@@ -9,11 +9,13 @@ import {
   Changeset,
   Directory,
   File,
+  Secret,
   argument,
   check,
   func,
   object,
 } from "@dagger.io/dagger";
+import { Github } from "./github.js";
 import { Go } from "./go.js";
 import { goVersionOf } from "./lib/gomod.js";
 import { failureReport, runStages, summarize } from "./lib/stages.js";
@@ -195,6 +197,18 @@ export class Wva {
   @func()
   ciStages(): string[] {
     return this.stages().map(([name]) => name);
+  }
+
+  /**
+   * The GitHub automation (prow commands, labeler, auto-merge, LGTM removal, docs PRs) for a repository.
+   *
+   * @param token GitHub token (e.g. env://GITHUB_TOKEN); read only when a request is sent, sent only in the Authorization header.
+   * @param repository The repository as owner/name (e.g. "$GITHUB_REPOSITORY").
+   * @param apiUrl Base URL of the GitHub REST API.
+   */
+  @func()
+  github(token: Secret, repository: string, apiUrl = "https://api.github.com"): Github {
+    return new Github(token, repository, apiUrl, this.source);
   }
 
   /** The pull-request stages by name, in report order. */
