@@ -136,6 +136,30 @@ describe("the fixture as it is committed", () => {
     expect(e2e.stdout).toContain("WVA_E2E_URL is not set");
   });
 
+  test("make build stamps VERSION into bin/manager; make test runs the unit packages only", async () => {
+    const own = copyFixture();
+    ok(await run("make", ["build", "VERSION=v1.2.3"], { cwd: own }), "make build");
+    expect(ok(await run(join(own, "bin/manager"), ["-version"], { cwd: own }), "bin/manager -version").stdout).toBe(
+      "v1.2.3\n",
+    );
+
+    const r = ok(await run("make", ["test"], { cwd: own }), "make test");
+    expect(r.stdout).toContain("-race -coverprofile cover.out");
+    const tested = [...r.stdout.matchAll(/^ok\s+(\S+)\s.*coverage: [\d.]+% of statements$/gm)].map((m) => m[1]);
+    expect(tested.sort()).toEqual([
+      "example.com/wva-fixture/cmd",
+      "example.com/wva-fixture/internal/controller",
+      "example.com/wva-fixture/internal/metrics",
+      "example.com/wva-fixture/internal/scaler",
+      "example.com/wva-fixture/internal/server",
+    ]);
+    expect(r.stdout).not.toMatch(/^(ok|FAIL|---|\?)\s+\S*\/e2e/m);
+
+    const e2e = await run("make", ["test-e2e"], { cwd: own, env: { ...env, WVA_E2E_URL: "" } });
+    expect(e2e.code).not.toBe(0);
+    expect(e2e.stderr).toContain("WVA_E2E_URL must point at a deployed controller");
+  });
+
   test("golangci-lint v2.15.0 passes with the fixture's .golangci.yml", async () => {
     const version = ok(await run("golangci-lint", ["version"], { cwd: dir }), "golangci-lint version");
     expect(version.stdout + version.stderr).toContain("version 2.15.0");
