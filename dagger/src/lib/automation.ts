@@ -10,7 +10,7 @@ import { APPROVED, LGTM } from "./prow.js";
 
 // ---- labeler ------------------------------------------------------------------------------
 
-/** Labeler config (`.github/labeler.yaml`): label → regular expressions matched on title + body. */
+/** Labeler config (`.github/labeler.yaml`): label → regular expressions (case-insensitive, multi-line) matched on title + body. */
 export type LabelerConfig = Record<string, RegExp[]>;
 
 /** Reads `.github/labeler.yaml` (the issue-labeler format: `label: [regex, …]`). */
@@ -22,7 +22,13 @@ export function parseLabelerConfig(text: string): LabelerConfig {
     if (!Array.isArray(list) || list.some((x) => typeof x !== "string")) {
       throw new Error(`.github/labeler.yaml: ${label} must be a regular expression or a list of them`);
     }
-    out[label] = list.map((s: string) => new RegExp(s, "m"));
+    out[label] = list.map((s: string) => {
+      try {
+        return new RegExp(s, "im");
+      } catch (e) {
+        throw new Error(`.github/labeler.yaml: ${label}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    });
   }
   return out;
 }
