@@ -7,18 +7,28 @@
 import {
   CacheVolume,
   Changeset,
+  Container,
   Directory,
   File,
   Secret,
   argument,
   check,
+  dag,
   func,
   object,
 } from "@dagger.io/dagger";
 import { Github } from "./github.js";
+import { Chart } from "./chart.js";
+import { Image } from "./image.js";
+import { commitChart, runRelease } from "./release.js";
+import { platformSlug } from "./lib/platform.js";
+import { parseReleaseTag } from "./lib/tags.js";
 import { Go } from "./go.js";
 import { goVersionOf } from "./lib/gomod.js";
 import { failureReport, runStages, summarize } from "./lib/stages.js";
+
+/** Where the Helm chart lives in a WVA checkout. */
+const CHART_PATH = "charts/workload-variant-autoscaler";
 
 /** The CI/CD pipeline of the Workload-Variant-Autoscaler: checks, builds, tests and releases. */
 @object()
@@ -211,6 +221,259 @@ export class Wva {
     return new Github(token, repository, apiUrl, this.source);
   }
 
+  /**
+   * The Helm chart with the helm and helm-docs tools: lint, template, docs, package, push.
+   *
+   * @param chart The chart directory; defaults to charts/workload-variant-autoscaler in the source.
+   * @param helmImage Image with helm v3 and sh (default alpine/helm 3.22.0).
+   * @param helmDocsImage Image with helm-docs on PATH (default jnorwood/helm-docs v1.14.2); may be the helm image when it has both.
+   */
+  @func()
+  async chart(
+    chart?: Directory,
+    helmImage = "alpine/helm:3.22.0",
+    helmDocsImage = "jnorwood/helm-docs:v1.14.2",
+  ): Promise<Chart> {
+    if (!chart && !(await this.source.exists(CHART_PATH))) {
+      throw new Error(`the source has no ${CHART_PATH}; pass --chart <chart directory>`);
+    }
+    return new Chart(chart ?? this.source.directory(CHART_PATH), helmImage, helmDocsImage);
+  }
+
+  /**
+   * Lints the chart (`helm lint --strict`, `helm template`) and fails when its README.md is not
+   * what helm-docs generates.
+   *
+   * @param chart The chart directory; defaults to charts/workload-variant-autoscaler in the source.
+   * @param helmImage Image with helm v3 and sh.
+   * @param helmDocsImage Image with helm-docs.
+   */
+  @func()
+  @check()
+  async helmLint(
+    chart?: Directory,
+    helmImage = "alpine/helm:3.22.0",
+    helmDocsImage = "jnorwood/helm-docs:v1.14.2",
+  ): Promise<void> {
+    const c = await this.chart(chart, helmImage, helmDocsImage);
+    await Promise.all([c.lint(), c.checkDocs()]);
+  }
+
+  /**
+   * The controller image for one platform: the binary cross-compiled on the build platform, on a
+   * static non-root base, user 65532, entrypoint /manager, OCI labels and annotations.
+   *
+   * @param platform Target platform, os/arch.
+   * @param version Version stamped into the binary and the image metadata.
+   * @param revision Git commit for org.opencontainers.image.revision.
+   * @param base Static non-root base image (pinned by tag; pass a digest-pinned reference to pin harder).
+   */
+  @func()
+  async image(
+    platform = "linux/amd64",
+    version = "dev",
+    revision = "",
+    base = "gcr.io/distroless/static:nonroot",
+  ): Promise<Container> {
+    const go = await this.go();
+    const binaries = dag.directory().withFile(`${platformSlug(platform)}/manager`, go.build(platform, version));
+    return new Image(binaries, version, revision, undefined, undefined, base).container(platform);
+  }
+
+  /**
+   * Publishes the controller image as one multi-platform index under each of `tags`; returns
+   * the digest references. Registry auth: `--username` and `--password env://CR_TOKEN`.
+   *
+   * @param tags Image tags to publish, e.g. v0.4.1 latest.
+   * @param repository Image repository; its host is the registry logged in to.
+   * @param platforms Platforms of the index.
+   * @param username Registry user (e.g. CR_USER).
+   * @param password Registry token as a Secret (e.g. env://CR_TOKEN).
+   * @param version Version stamped into the binaries and the image metadata.
+   * @param revision Git commit for org.opencontainers.image.revision.
+   * @param base Static non-root base image.
+   */
+  @func({ cache: "never" })
+  async publishImage(
+    tags: string[],
+    repository = "ghcr.io/llm-d-incubation/workload-variant-autoscaler",
+    platforms: string[] = ["linux/amd64", "linux/arm64"],
+    username?: string,
+    password?: Secret,
+    version = "dev",
+    revision = "",
+    base = "gcr.io/distroless/static:nonroot",
+  ): Promise<string[]> {
+    const go = await this.go();
+    return new Image(go.binaries(platforms, version), version, revision, undefined, undefined, base).publish(
+      tags,
+      repository,
+      platforms,
+      username,
+      password,
+    );
+  }
+
+  /**
+   * The chart directory as release `tag` ships it: Chart.yaml version/appVersion, values.yaml
+   * wva.image.repository/tag, README.md regenerated. Export it to commit by hand:
+   * `dagger call chart-for-release --tag v0.4.1 export --path charts/workload-variant-autoscaler`.
+   *
+   * @param tag Release tag, vMAJOR.MINOR.PATCH[-PRERELEASE].
+   * @param imageRepository Image repository written to wva.image.repository.
+   * @param chart The chart directory; defaults to charts/workload-variant-autoscaler in the source.
+   * @param helmImage Image with helm v3 and sh.
+   * @param helmDocsImage Image with helm-docs.
+   */
+  @func()
+  async chartForRelease(
+    tag: string,
+    imageRepository = "ghcr.io/llm-d-incubation/workload-variant-autoscaler",
+    chart?: Directory,
+    helmImage = "alpine/helm:3.22.0",
+    helmDocsImage = "jnorwood/helm-docs:v1.14.2",
+  ): Promise<Directory> {
+    return (await (await this.chart(chart, helmImage, helmDocsImage)).withRelease(tag, imageRepository)).directory;
+  }
+
+  /**
+   * Releases the chart alone: applies the release edits, runs helm-docs and `helm lint`, packages
+   * and pushes it; refuses to overwrite an existing version unless `force`. Returns the chart reference.
+   *
+   * @param tag Release tag, vMAJOR.MINOR.PATCH[-PRERELEASE].
+   * @param imageRepository Image repository written to wva.image.repository.
+   * @param registry OCI repository the chart is pushed to.
+   * @param username Registry user (e.g. CR_USER).
+   * @param password Registry token as a Secret (e.g. env://CR_TOKEN).
+   * @param force Push even when this chart version already exists.
+   * @param chart The chart directory; defaults to charts/workload-variant-autoscaler in the source.
+   * @param helmImage Image with helm v3 and sh.
+   * @param helmDocsImage Image with helm-docs.
+   */
+  @func({ cache: "never" })
+  async releaseChart(
+    tag: string,
+    imageRepository = "ghcr.io/llm-d-incubation/workload-variant-autoscaler",
+    registry = "oci://ghcr.io/llm-d-incubation/charts",
+    username?: string,
+    password?: Secret,
+    force = false,
+    chart?: Directory,
+    helmImage = "alpine/helm:3.22.0",
+    helmDocsImage = "jnorwood/helm-docs:v1.14.2",
+  ): Promise<string> {
+    const released = await (await this.chart(chart, helmImage, helmDocsImage)).withRelease(tag, imageRepository);
+    await released.lint();
+    return released.push(registry, username, password, force);
+  }
+
+  /**
+   * Commits the released chart files (Chart.yaml, values.yaml, README.md) to `branch` and pushes
+   * them. Tags are immutable release pointers, so the commit goes to a branch (main by default,
+   * or a release-X.Y branch), never to the tag. Returns `pushed <sha>` or `unchanged <sha>`.
+   *
+   * @param tag Release tag whose chart files are committed.
+   * @param token Git token as a Secret (e.g. env://GITHUB_TOKEN); reaches git only as a secret variable.
+   * @param branch Branch the commit is pushed to.
+   * @param repositoryUrl HTTPS URL of the repository.
+   * @param imageRepository Image repository written to wva.image.repository.
+   * @param chartPath Path of the chart in the repository.
+   * @param chart The chart directory; defaults to charts/workload-variant-autoscaler in the source.
+   * @param gitImage Image with git, sh and base64.
+   * @param authorName Commit author name.
+   * @param authorEmail Commit author email.
+   * @param helmDocsImage Image with helm-docs.
+   */
+  @func({ cache: "never" })
+  async commitChart(
+    tag: string,
+    token: Secret,
+    branch = "main",
+    repositoryUrl = "https://github.com/llm-d-incubation/workload-variant-autoscaler.git",
+    imageRepository = "ghcr.io/llm-d-incubation/workload-variant-autoscaler",
+    chartPath = CHART_PATH,
+    chart?: Directory,
+    gitImage = "alpine/git:2.47.2",
+    authorName = "github-actions[bot]",
+    authorEmail = "41898282+github-actions[bot]@users.noreply.github.com",
+    helmDocsImage = "jnorwood/helm-docs:v1.14.2",
+  ): Promise<string> {
+    const t = parseReleaseTag(tag);
+    const released = await (await this.chart(chart, undefined, helmDocsImage)).withRelease(t.tag, imageRepository);
+    return commitChart({
+      files: released.releasedFiles(),
+      token,
+      repositoryUrl,
+      branch,
+      chartPath,
+      message: `chore(release): chart ${t.chartVersion} for ${t.tag}`,
+      authorName,
+      authorEmail,
+      gitImage,
+    });
+  }
+
+  /**
+   * The release: validates the tag, builds the binaries once, publishes the multi-platform image
+   * (the tag, plus `latest` when it is the highest stable release), then releases the chart.
+   * Returns a summary. `--dry-run` does all of it against a registry service inside the engine
+   * and checks that the pushed chart renders the pushed image.
+   *
+   * @param tag Release tag, vMAJOR.MINOR.PATCH[-PRERELEASE] (v*-test for test releases).
+   * @param dryRun Rehearse against an in-engine registry; nothing leaves the engine.
+   * @param force Overwrite an existing image tag or chart version.
+   * @param imageRepository Image repository.
+   * @param chartRegistry OCI repository of the chart.
+   * @param username Registry user for image and chart (e.g. CR_USER).
+   * @param password Registry token as a Secret (e.g. env://CR_TOKEN).
+   * @param platforms Platforms of the image index.
+   * @param existingTags Tags already in the image repository; read from the registry when not given.
+   * @param revision Git commit for org.opencontainers.image.revision.
+   * @param chart The chart directory; defaults to charts/workload-variant-autoscaler in the source.
+   * @param base Static non-root base image.
+   * @param helmImage Image with helm v3 and sh.
+   * @param helmDocsImage Image with helm-docs.
+   * @param craneImage Image with crane and sh, to list existing tags.
+   * @param registryImage Registry image the dry run pushes to (CNCF distribution).
+   */
+  @func({ cache: "never" })
+  async release(
+    tag: string,
+    dryRun = false,
+    force = false,
+    imageRepository = "ghcr.io/llm-d-incubation/workload-variant-autoscaler",
+    chartRegistry = "oci://ghcr.io/llm-d-incubation/charts",
+    username?: string,
+    password?: Secret,
+    platforms: string[] = ["linux/amd64", "linux/arm64"],
+    existingTags?: string[],
+    revision = "",
+    chart?: Directory,
+    base = "gcr.io/distroless/static:nonroot",
+    helmImage = "alpine/helm:3.22.0",
+    helmDocsImage = "jnorwood/helm-docs:v1.14.2",
+    craneImage = "gcr.io/go-containerregistry/crane/debug:v0.22.1",
+    registryImage = "registry:2.8.3",
+  ): Promise<string> {
+    parseReleaseTag(tag); // a bad tag fails before the chart or the Go toolchain is even looked at
+    return runRelease({
+      tag,
+      dryRun,
+      force,
+      imageRepository,
+      chartRegistry,
+      username,
+      password,
+      platforms,
+      existingTags,
+      binaries: async (p, v) => (await this.go()).binaries(p, v),
+      chart: await this.chart(chart, helmImage, helmDocsImage),
+      image: (binaries, version) =>
+        new Image(binaries, version, revision, undefined, undefined, base, undefined, craneImage),
+      registryImage,
+    });
+  }
+
   /** The pull-request stages by name, in report order. */
   private stages(): [string, () => Promise<unknown>][] {
     return [
@@ -220,6 +483,7 @@ export class Wva {
       ["generated", () => this.checkGenerated()],
       ["build", async () => (await this.build()).sync()],
       ["test", () => this.test()],
+      ["chart", () => this.helmLint()],
     ];
   }
 

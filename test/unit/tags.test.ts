@@ -2,6 +2,7 @@ import { describe, expect, test } from "vitest";
 import {
   TAG_FORM,
   imageTags,
+  latestDecision,
   movesLatest,
   parseReleaseTag,
   parseRepository,
@@ -114,4 +115,15 @@ describe("repositories", () => {
       expect(() => parseRepository(ref)).toThrow();
     },
   );
+});
+
+describe("latestDecision explains itself", () => {
+  test.each<[string, string[], { moves: boolean; reason: string }]>([
+    ["v0.5.0", ["v0.4.1"], { moves: true, reason: "highest stable release" }],
+    ["v0.4.2", ["v0.4.1", "v0.5.0", "v0.10.0", "v0.6.0"], { moves: false, reason: "v0.10.0 is higher" }],
+    ["v0.6.0-rc.1", [], { moves: false, reason: "prerelease" }],
+    ["v0.6.0-test", [], { moves: false, reason: "test release" }],
+  ])("%s against %j", (tag, existing, want) => {
+    expect(latestDecision(tag, existing)).toEqual(want);
+  });
 });

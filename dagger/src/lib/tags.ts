@@ -63,13 +63,20 @@ export function isReleaseTag(tag: string): boolean {
  * `latest`, `main` or `sha-…`, are ignored). Re-publishing the highest release keeps it on `latest`.
  */
 export function movesLatest(tag: string, existing: string[]): boolean {
+  return latestDecision(tag, existing).moves;
+}
+
+/** Whether `latest` moves for `tag`, and why, in words for the release summary. */
+export function latestDecision(tag: string, existing: string[]): { moves: boolean; reason: string } {
   const t = parseReleaseTag(tag);
-  if (t.prerelease) return false;
-  return existing
+  if (t.test) return { moves: false, reason: "test release" };
+  if (t.prerelease) return { moves: false, reason: "prerelease" };
+  const higher = existing
     .filter(isReleaseTag)
-    .map(parseReleaseTag)
-    .filter((e) => !e.prerelease)
-    .every((e) => semver.gte(t.version, e.version));
+    .filter((e) => !parseReleaseTag(e).prerelease && semver.gt(parseReleaseTag(e).version, t.version))
+    .sort((a, b) => semver.rcompare(a.slice(1), b.slice(1)));
+  if (higher.length) return { moves: false, reason: `${higher[0]} is higher` };
+  return { moves: true, reason: "highest stable release" };
 }
 
 /** The image tags a release publishes: the tag itself, plus `latest` when movesLatest says so. */
@@ -106,4 +113,10 @@ export function parseRepository(ref: string): ImageRepo {
 /** The registry host of an image repository or OCI chart repository reference. */
 export function registryHost(ref: string): string {
   return parseRepository(ref).host;
+}
+
+/** An OCI repository as helm wants it: `oci://host/path`, scheme added when missing, no trailing slash. */
+export function ociRepository(registry: string): string {
+  const r = registry.replace(/\/+$/, "");
+  return r.startsWith("oci://") ? r : `oci://${r}`;
 }

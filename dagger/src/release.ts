@@ -1,0 +1,206 @@
+/**
+ * The release, end to end: validate → build once → publish the image → release the chart.
+ * Plumbing only; the rules (tags, `latest`, chart edits) live in lib/ and are unit-tested.
+ */
+import { Directory, Secret, Service, dag } from "@dagger.io/dagger";
+import { Chart, RELEASED_FILES } from "./chart.js";
+import { Image } from "./image.js";
+import { renderedImages } from "./lib/helm-output.js";
+import { goTarget } from "./lib/platform.js";
+import { COMMIT_CHART, runId } from "./lib/release-scripts.js";
+import { imageTags, latestDecision, parseReleaseTag, parseRepository } from "./lib/tags.js";
+
+/** Port of the dry-run registry service. */
+const DRY_RUN_PORT = 5000;
+/**
+ * Names of the dry-run registry. The engine pushes and pulls through `localhost:5000`, which it
+ * reaches over plain HTTP (the engine allows HTTP only for localhost names) and which
+ * `registryService` binds to the service; containers reach the same service as `registry:5000`.
+ */
+const DRY_RUN_ENGINE_HOST = `localhost:${DRY_RUN_PORT}`;
+const DRY_RUN_CONTAINER_HOST = `registry:${DRY_RUN_PORT}`;
+
+/** Everything a release needs; Wva.release fills it from its arguments. */
+export interface ReleasePlan {
+  tag: string;
+  dryRun: boolean;
+  force: boolean;
+  imageRepository: string;
+  chartRegistry: string;
+  username?: string;
+  password?: Secret;
+  platforms: string[];
+  existingTags?: string[];
+  /** The controller binaries for the platforms, built once (lazy until published). */
+  binaries: (platforms: string[], version: string) => Promise<Directory>;
+  /** The chart to release (before its release edits). */
+  chart: Chart;
+  /** Makes the Image from the binaries; configured with labels, base and crane image. */
+  image: (binaries: Directory, version: string) => Image;
+  registryImage: string;
+}
+
+/** What a release did, for its summary. */
+export interface ReleaseResult {
+  tag: string;
+  dryRun: boolean;
+  image: string;
+  imageRefs: string[];
+  tags: string[];
+  platforms: string[];
+  latest: { moves: boolean; reason: string };
+  chart: string;
+  rendered?: string[];
+}
+
+/**
+ * Runs the release and returns its summary. Every check that can fail without side effects
+ * (tag, platforms, references, credentials, chart edits, chart lint, existing versions) runs
+ * before the first push.
+ */
+export async function runRelease(plan: ReleasePlan): Promise<string> {
+  // 1. Validate: nothing is built, read or pushed before these pass.
+  const t = parseReleaseTag(plan.tag);
+  if (plan.platforms.length === 0) throw new Error("no platforms to release");
+  plan.platforms.forEach(goTarget);
+  const imageRepo = parseRepository(plan.imageRepository);
+  const chartRepo = parseRepository(plan.chartRegistry);
+  if (!plan.dryRun && plan.password && !plan.username) throw new Error("a registry password needs --username");
+
+  let service: Service | undefined;
+  let imageRepository = plan.imageRepository;
+  let listRepository = plan.imageRepository;
+  let chartRegistry = plan.chartRegistry;
+  const creds = plan.dryRun ? {} : { username: plan.username, password: plan.password };
+  if (plan.dryRun) {
+    service = await dag
+      .container()
+      .from(plan.registryImage)
+      .withExposedPort(DRY_RUN_PORT)
+      .asService({ useEntrypoint: true })
+      .start();
+    imageRepository = `${DRY_RUN_ENGINE_HOST}/${imageRepo.path}`;
+    listRepository = `${DRY_RUN_CONTAINER_HOST}/${imageRepo.path}`;
+    chartRegistry = `oci://${DRY_RUN_CONTAINER_HOST}/${chartRepo.path}`;
+  }
+  try {
+    // 2. Prepare and check, still without side effects.
+    const chart = await plan.chart.withRelease(t.tag, imageRepository);
+    await chart.lint();
+    const plainHttp = plan.dryRun;
+    if (!plan.force && (await chart.exists(chartRegistry, creds.username, creds.password, plainHttp, service))) {
+      throw new Error(
+        `chart version ${t.chartVersion} already exists in ${chartRegistry}; refusing to overwrite it (pass --force to release anyway)`,
+      );
+    }
+    const builder = plan.image(await plan.binaries(plan.platforms, t.tag), t.tag);
+    const existing =
+      plan.existingTags ?? (await builder.listTags(listRepository, creds.username, creds.password, service));
+    if (!plan.force && existing.includes(t.tag)) {
+      throw new Error(`image tag ${t.tag} already exists in ${plan.imageRepository}; refusing to overwrite it (pass --force to release anyway)`);
+    }
+    const tags = imageTags(t.tag, existing);
+
+    // 3. Side effects: image (built once, every tag is the same index), then chart.
+    const imageRefs = await builder.publish(tags, imageRepository, plan.platforms, creds.username, creds.password, service);
+    const chartRef = await chart.push(chartRegistry, creds.username, creds.password, plan.force, plainHttp, service);
+
+    const result: ReleaseResult = {
+      tag: t.tag,
+      dryRun: plan.dryRun,
+      image: imageRefs[0],
+      imageRefs,
+      tags,
+      platforms: plan.platforms,
+      latest: latestDecision(t.tag, existing),
+      chart: chartRef,
+    };
+    // 4. Dry run: the pushed chart must render with the image that was pushed.
+    if (plan.dryRun) {
+      result.rendered = await checkPushedChart(chart, chartRegistry, `${imageRepository}:${t.tag}`, service!);
+    }
+    return releaseSummary(result);
+  } finally {
+    if (service) await service.stop();
+  }
+}
+
+/**
+ * Pulls the chart just pushed to the dry-run registry, renders it with its default values and
+ * fails unless every workload image is the image that was pushed. Returns `Kind/name → image` lines.
+ */
+async function checkPushedChart(chart: Chart, chartRegistry: string, image: string, service: Service): Promise<string[]> {
+  const released = await chart.identity();
+  const manifests = await dag
+    .container()
+    .from(chart.helmImage)
+    .withServiceBinding(DRY_RUN_CONTAINER_HOST.split(":")[0], service)
+    .withEnvVariable("WVA_RUN", runId())
+    .withExec([
+      "helm", "pull", `${chartRegistry}/${released.name}`, "--version", released.version, "--plain-http", "--destination", "/pulled",
+    ])
+    .withExec(["sh", "-c", 'exec helm template wva /pulled/*.tgz --namespace "$1"', "template", "workload-variant-autoscaler-system"])
+    .stdout();
+  const images = renderedImages(manifests);
+  if (images.length === 0) throw new Error("the pushed chart renders no workload");
+  const wrong = images.filter((i) => i.image !== image);
+  if (wrong.length) {
+    throw new Error(
+      `the pushed chart does not render the pushed image ${image}:\n${wrong.map((w) => `${w.workload} ${w.container}: ${w.image}`).join("\n")}`,
+    );
+  }
+  return images.map((i) => `${i.workload} → ${i.image}`);
+}
+
+/** The release summary, one fact per line. */
+export function releaseSummary(r: ReleaseResult): string {
+  const lines = [
+    `release ${r.tag}${r.dryRun ? ` (dry run against an in-engine registry, ${DRY_RUN_ENGINE_HOST})` : ""}`,
+    `image      ${r.image}`,
+    `tags       ${r.tags.join(", ")}`,
+    `platforms  ${r.platforms.join(", ")}`,
+    `latest     ${r.latest.moves ? "moved" : "unchanged"} (${r.latest.reason})`,
+    `chart      ${r.chart}`,
+  ];
+  for (const line of r.rendered ?? []) lines.push(`renders    ${line} ✔`);
+  return lines.join("\n");
+}
+
+/** Options of commitChart. */
+export interface CommitPlan {
+  files: Directory;
+  token?: Secret;
+  repositoryUrl: string;
+  branch: string;
+  chartPath: string;
+  message: string;
+  authorName: string;
+  authorEmail: string;
+  gitImage: string;
+}
+
+/**
+ * Clones `branch` of the repository in a git container, writes the released chart files into
+ * `chartPath`, commits (signed off) and pushes. The token reaches git only as a secret variable.
+ * Returns `pushed <sha>` or `unchanged <sha>`.
+ */
+export async function commitChart(plan: CommitPlan): Promise<string> {
+  if (!/^[A-Za-z0-9._/-]+$/.test(plan.branch) || plan.branch.startsWith("-") || plan.branch.includes("..")) {
+    throw new Error(`invalid branch name "${plan.branch}"`);
+  }
+  let c = dag
+    .container()
+    .from(plan.gitImage)
+    .withMountedTemp("/run/commit")
+    .withDirectory("/update", plan.files)
+    .withEnvVariable("REPO_URL", plan.repositoryUrl)
+    .withEnvVariable("BRANCH", plan.branch)
+    .withEnvVariable("CHART_PATH", plan.chartPath)
+    .withEnvVariable("FILES", RELEASED_FILES.join(" "))
+    .withEnvVariable("MESSAGE", plan.message)
+    .withEnvVariable("AUTHOR_NAME", plan.authorName)
+    .withEnvVariable("AUTHOR_EMAIL", plan.authorEmail)
+    .withEnvVariable("WVA_RUN", runId());
+  if (plan.token) c = c.withSecretVariable("GIT_TOKEN", plan.token);
+  return (await c.withExec(["sh", "-c", COMMIT_CHART]).stdout()).trim();
+}
