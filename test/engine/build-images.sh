@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# Builds the base images the wva pipeline pulls, without Docker, and pushes them to the local
+# registry with crane. Each image is rebuilt only when its recipe changed (a stamp under
+# $WVA_ENGINE_CACHE/images) or the registry lost it. Writes the references to .state/images.json.
+#   golang:<go>            Debian bookworm + Go from the proxy's toolchain module, gcc for -race, git
+#   golangci-lint:<v>      the Go image + golangci-lint at /usr/bin/golangci-lint
+#   distroless/static      non-root static base (uid 65532), CA bundle, tzdata; linux/amd64 + linux/arm64
+#   helm:<v>               Debian bookworm + helm + helm-docs
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/layout.sh"
+
+GO_VERSION=${GO_VERSION:-1.26.8}
+GOLANGCI_LINT_VERSION=${GOLANGCI_LINT_VERSION:-v2.15.0}
+HELM_VERSION=${HELM_VERSION:-v3.22.0}
+HELM_DOCS_VERSION=${HELM_DOCS_VERSION:-v1.14.2}
+MIRROR=${DEBIAN_MIRROR:-$(sed -n 's/^URIs: //p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1)}
+MIRROR=${MIRROR:-http://deb.debian.org/debian}
+
+reg=$WVA_REGISTRY_ADDR
+crane=$(command -v crane || echo "$HOME/go/bin/crane")
+work="$WVA_ENGINE_CACHE/images"
+mkdir -p "$work" "$WVA_STATE_DIR"
+export DOCKER_CONFIG="$WVA_ENGINE_RUN/docker-config"   # crane's credentials, not the user's
+mkdir -p "$DOCKER_CONFIG"
+"$crane" auth login "$reg" -u "$WVA_REGISTRY_USER" -p "$WVA_REGISTRY_PASSWORD" >/dev/null 2>&1
+c() { "$crane" --insecure "$@"; }
+
+recipe_hash=$(sha256sum "$0" | cut -c1-12)
+# fresh <name> <ref>: true when <ref> is in the registry and was built by this recipe.
+fresh() { [[ "$(cat "$work/$1.stamp" 2>/dev/null)" == "$recipe_hash $2" ]] && c digest "$2" >/dev/null 2>&1; }
+stamp() { echo "$recipe_hash $2" > "$work/$1.stamp"; }
+tarball() { tar --numeric-owner --owner=0 --group=0 -C "$1" -cf "$2" .; }
+
+# Debian bookworm root filesystems (debootstrap), cached by package list.
+rootfs() { # rootfs <name> <packages,comma,separated>
+  local dir="$work/rootfs-$1" key="$2"
+  if [[ "$(cat "$dir.key" 2>/dev/null)" != "$key" ]]; then
+    rm -rf "$dir"
+    debootstrap --variant=minbase --include="$key" bookworm "$dir" "$MIRROR" >"$work/debootstrap-$1.log" 2>&1 \
+      || { tail -20 "$work/debootstrap-$1.log" >&2; exit 1; }
+    # trust the host's CA bundle (HTTPS here goes through an intercepting proxy)
+    cp /usr/local/share/ca-certificates/*.crt "$dir/usr/local/share/ca-certificates/" 2>/dev/null || true
+    cp /etc/ssl/certs/ca-certificates.crt "$dir/etc/ssl/certs/ca-certificates.crt"
+    rm -rf "$dir"/var/cache/apt/archives/*.deb "$dir"/var/lib/apt/lists/*
+    echo "$key" > "$dir.key"
+    rm -f "$dir.tar"
+  fi
+  [[ -f "$dir.tar" ]] || tarball "$dir" "$dir.tar"
+  echo "$dir.tar"
+}
+
+# A Go-built tool from the module proxy, cached by version: gotool <dir> <pkg@version>
+gotool() {
+  local bin="$WVA_ENGINE_CACHE/tools/$1"
+  if [[ ! -d "$bin" ]]; then
+    GOTOOLCHAIN=local CGO_ENABLED=0 GOBIN="$bin.tmp" go install -trimpath -ldflags "-s -w" "$2"
+    mv "$bin.tmp" "$bin"
+  fi
+  echo "$bin"
+}
+
+golang_ref=$reg/library/golang:$GO_VERSION
+lint_ref=$reg/golangci/golangci-lint:$GOLANGCI_LINT_VERSION
+static_ref=$reg/distroless/static:nonroot
+helm_ref=$reg/alpine/helm:${HELM_VERSION#v}
+
+# --- golang ---------------------------------------------------------------------------------------
+if ! fresh golang "$golang_ref"; then
+  s=$SECONDS
+  base=$(rootfs go "ca-certificates,git,gcc,libc6-dev,make,openssh-client,curl")
+  tc=$(cd /tmp && GOTOOLCHAIN=local go mod download -json "golang.org/toolchain@v0.0.1-go$GO_VERSION.linux-amd64" | jq -r .Dir)
+  layer="$work/go$GO_VERSION"
+  if [[ ! -f "$layer.tar" ]]; then
+    rm -rf "$layer" && mkdir -p "$layer/usr/local" "$layer/go/bin" "$layer/go/src"
+    cp -r "$tc" "$layer/usr/local/go" && chmod -R u+w,a+rX "$layer/usr/local/go"
+    chmod a+x "$layer"/usr/local/go/bin/* "$layer"/usr/local/go/pkg/tool/*/*
+    chmod 1777 "$layer/go" "$layer/go/bin" "$layer/go/src"
+    tarball "$layer" "$layer.tar.tmp" && mv "$layer.tar.tmp" "$layer.tar" && rm -rf "$layer"
+  fi
+  c append -f "$base" -f "$layer.tar" -t "$golang_ref" >/dev/null
+  c mutate "$golang_ref" -t "$golang_ref" --set-platform linux/amd64 --workdir /go --cmd bash \
+    -e PATH=/go/bin:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    -e GOPATH=/go -e GOLANG_VERSION="$GO_VERSION" -e GOTOOLCHAIN=local >/dev/null
+  stamp golang "$golang_ref"
+  echo "image $golang_ref: built in $((SECONDS - s))s"
+else
+  echo "image $golang_ref: reusing"
+fi
+
+# --- golangci-lint --------------------------------------------------------------------------------
+if ! fresh golangci-lint "$lint_ref"; then
+  s=$SECONDS
+  bin=$(gotool "golangci-lint-$GOLANGCI_LINT_VERSION" "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$GOLANGCI_LINT_VERSION")
+  layer="$work/golangci-lint-$GOLANGCI_LINT_VERSION"
+  rm -rf "$layer" && mkdir -p "$layer/usr/bin" && cp "$bin/golangci-lint" "$layer/usr/bin/"
+  tarball "$layer" "$layer.tar" && rm -rf "$layer"
+  c append -b "$golang_ref" -f "$layer.tar" -t "$lint_ref" >/dev/null
+  stamp golangci-lint "$lint_ref"
+  echo "image $lint_ref: built in $((SECONDS - s))s"
+else
+  echo "image $lint_ref: reusing"
+fi
+
+# --- distroless-style static base, two platforms --------------------------------------------------
+if ! fresh static "$static_ref"; then
+  s=$SECONDS
+  layer="$work/static"
+  rm -rf "$layer" && mkdir -p "$layer"/{etc/ssl/certs,usr/share,tmp,home/nonroot,root}
+  printf 'root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' > "$layer/etc/passwd"
+  printf 'root:x:0:\nnobody:x:65534:\nnonroot:x:65532:\n' > "$layer/etc/group"
+  cp /etc/ssl/certs/ca-certificates.crt "$layer/etc/ssl/certs/"
+  cp -r /usr/share/zoneinfo "$layer/usr/share/"
+  chmod 1777 "$layer/tmp" && chmod 700 "$layer/root" && chmod 700 "$layer/home/nonroot"
+  tar --numeric-owner --owner=0 --group=0 -C "$layer" -cf "$layer.tar" --exclude ./home/nonroot . 
+  tar --numeric-owner --owner=65532 --group=65532 -C "$layer" -rf "$layer.tar" ./home/nonroot
+  rm -rf "$layer"
+  for arch in amd64 arm64; do
+    c append --oci-empty-base -f "$layer.tar" -t "$static_ref-$arch" >/dev/null
+    c mutate "$static_ref-$arch" -t "$static_ref-$arch" --set-platform "linux/$arch" \
+      --user 65532:65532 --workdir /home/nonroot -e PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+      -e SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt >/dev/null
+  done
+  c index append -m "$static_ref-amd64" -m "$static_ref-arm64" -t "$static_ref" >/dev/null
+  stamp static "$static_ref"
+  echo "image $static_ref: built in $((SECONDS - s))s"
+else
+  echo "image $static_ref: reusing"
+fi
+
+# --- helm + helm-docs -----------------------------------------------------------------------------
+if ! fresh helm "$helm_ref"; then
+  s=$SECONDS
+  base=$(rootfs small "ca-certificates,git")
+  hb=$(gotool "helm-$HELM_VERSION" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION")
+  hd=$(gotool "helm-docs-$HELM_DOCS_VERSION" "github.com/norwoodj/helm-docs/cmd/helm-docs@$HELM_DOCS_VERSION")
+  layer="$work/helm-$HELM_VERSION"
+  rm -rf "$layer" && mkdir -p "$layer/usr/local/bin" "$layer/apps"
+  cp "$hb/helm" "$hd/helm-docs" "$layer/usr/local/bin/"
+  tarball "$layer" "$layer.tar" && rm -rf "$layer"
+  c append -f "$base" -f "$layer.tar" -t "$helm_ref" >/dev/null
+  c mutate "$helm_ref" -t "$helm_ref" --set-platform linux/amd64 --workdir /apps --entrypoint helm \
+    -e PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin >/dev/null
+  stamp helm "$helm_ref"
+  echo "image $helm_ref: built in $((SECONDS - s))s"
+else
+  echo "image $helm_ref: reusing"
+fi
+
+cat > "$WVA_STATE_DIR/images.json" <<JSON
+{
+  "registry": "$reg",
+  "goVersion": "$GO_VERSION",
+  "golang": "$golang_ref",
+  "golangciLint": "$lint_ref",
+  "distrolessStatic": "$static_ref",
+  "helm": "$helm_ref"
+}
+JSON
+echo "images: refs in $WVA_STATE_DIR/images.json"

@@ -1,0 +1,99 @@
+/**
+ * What test/engine/up.sh brought up (engine, registry, base images), for the real-engine tests.
+ * Missing state is an error, never a skip: run `bash test/engine/up.sh` first.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { connection } from "@dagger.io/dagger";
+
+const stateDir = fileURLToPath(new URL("./.state/", import.meta.url));
+
+/** Where the engine and registry are, as written by up.sh. */
+export interface EngineState {
+  _EXPERIMENTAL_DAGGER_CLI_BIN: string;
+  _EXPERIMENTAL_DAGGER_RUNNER_HOST: string;
+  registry: string;
+  registryUser: string;
+  registryPassword: string;
+  engineLog: string;
+  /** Docker config holding the registry login the CLI hands to the engine for pulls. */
+  DOCKER_CONFIG: string;
+}
+
+/** The base images build-images.sh pushed to the local registry. */
+export interface LocalImages {
+  registry: string;
+  goVersion: string;
+  golang: string;
+  golangciLint: string;
+  distrolessStatic: string;
+  helm: string;
+}
+
+function readState<T>(name: string): T {
+  const path = `${stateDir}${name}`;
+  if (!existsSync(path)) {
+    throw new Error(`${path} is missing: bring the engine up first with \`bash test/engine/up.sh\``);
+  }
+  return JSON.parse(readFileSync(path, "utf8")) as T;
+}
+
+export const engine: EngineState = readState<EngineState>("env.json");
+export const images: LocalImages = readState<LocalImages>("images.json");
+
+/** The fixture Go repository the pipeline runs on. */
+export const fixtureDir = fileURLToPath(new URL("../fixtures/wva-fixture/", import.meta.url));
+
+/**
+ * Runs `fn` in a Dagger session on the local engine: the SDK starts our CLI build
+ * (`_EXPERIMENTAL_DAGGER_CLI_BIN`), which connects to the engine's unix socket.
+ */
+export async function onEngine<T>(fn: () => Promise<T>): Promise<T> {
+  process.env._EXPERIMENTAL_DAGGER_CLI_BIN = engine._EXPERIMENTAL_DAGGER_CLI_BIN;
+  process.env._EXPERIMENTAL_DAGGER_RUNNER_HOST = engine._EXPERIMENTAL_DAGGER_RUNNER_HOST;
+  process.env.DOCKER_CONFIG = engine.DOCKER_CONFIG;
+  process.env.DO_NOT_TRACK = "1";
+  let result: T | undefined;
+  await connection(async () => {
+    result = await fn();
+  });
+  return result as T;
+}
+
+/** A GET against the local registry's API with basic auth; returns status and parsed JSON body. */
+export async function registryGet(
+  path: string,
+  accept = "application/json",
+  password = engine.registryPassword,
+): Promise<{ status: number; body: any }> {
+  const res = await fetch(`http://${engine.registry}${path}`, {
+    headers: {
+      Accept: accept,
+      Authorization: `Basic ${Buffer.from(`${engine.registryUser}:${password}`).toString("base64")}`,
+    },
+  });
+  const text = await res.text();
+  let body: any = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    /* not JSON */
+  }
+  return { status: res.status, body };
+}
+
+/** Seconds taken by `fn`, with its result. */
+export async function timed<T>(fn: () => Promise<T>): Promise<{ seconds: number; value: T }> {
+  const start = performance.now();
+  const value = await fn();
+  return { seconds: (performance.now() - start) / 1000, value };
+}
+
+/** The machine an ELF executable is built for ("x86-64", "aarch64", …), read from its header. */
+export function elfMachine(bytes: Uint8Array): string {
+  const b = Buffer.from(bytes);
+  if (b.length < 20 || b.readUInt32BE(0) !== 0x7f454c46) throw new Error("not an ELF file");
+  const machine = b[5] === 2 ? b.readUInt16BE(18) : b.readUInt16LE(18);
+  const names: Record<number, string> = { 0x03: "i386", 0x28: "arm", 0x3e: "x86-64", 0xb7: "aarch64" };
+  return names[machine] ?? `machine 0x${machine.toString(16)}`;
+}

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Brings up a real Dagger engine on this machine, for test/engine:
+#   1. run-time packages from Debian (install-deps.sh) and binfmt_misc for QEMU;
+#   2. dagger, dagger-engine and dagger-init built from the Go module proxy (build-engine.sh, cached);
+#   3. a local OCI registry on loopback with basic auth (Debian's distribution registry);
+#   4. the engine, run on the host in a private mount namespace (its resolv.conf and iptables
+#      symlinks stay private to it), talking on a unix socket;
+#   5. the base images the pipeline pulls, pushed to that registry (build-images.sh, cached).
+# Writes test/engine/.state/env.json (+ env.sh) for the tests. Idempotent: what runs is kept,
+# what was built is reused. down.sh stops what this started.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/layout.sh"
+t0=$SECONDS
+step() { echo "== $1 ($((SECONDS - t0))s)"; }
+mkdir -p "$WVA_ENGINE_RUN" "$WVA_STATE_DIR"
+[[ -f "$here/.gitignore" ]] || printf '.state/\n' > "$here/.gitignore"
+
+step "dependencies"
+"$here/install-deps.sh"
+
+step "binfmt_misc for foreign platforms"
+if [[ ! -e /proc/sys/fs/binfmt_misc/register ]]; then
+  mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+  touch "$WVA_ENGINE_RUN/mounted-binfmt"
+fi
+[[ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]] || update-binfmts --enable >/dev/null
+grep -q enabled /proc/sys/fs/binfmt_misc/qemu-aarch64
+
+step "engine binaries"
+s=$SECONDS
+"$here/build-engine.sh" 2>&1 | grep -v '^go: downloading' | tee "$WVA_ENGINE_RUN/build-engine.log" | tail -5
+echo "engine binaries ready in $((SECONDS - s))s"
+
+alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+step "registry on $WVA_REGISTRY_ADDR"
+if ! alive "$WVA_ENGINE_RUN/registry.pid"; then
+  mkdir -p "$WVA_ENGINE_CACHE/registry"
+  htpasswd -Bbn "$WVA_REGISTRY_USER" "$WVA_REGISTRY_PASSWORD" > "$WVA_ENGINE_RUN/htpasswd"
+  cat > "$WVA_ENGINE_RUN/registry.yml" <<YAML
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $WVA_ENGINE_CACHE/registry
+  delete:
+    enabled: true
+http:
+  addr: $WVA_REGISTRY_ADDR
+auth:
+  htpasswd:
+    realm: wva-local
+    path: $WVA_ENGINE_RUN/htpasswd
+YAML
+  setsid docker-registry serve "$WVA_ENGINE_RUN/registry.yml" > "$WVA_ENGINE_RUN/registry.log" 2>&1 < /dev/null &
+  echo $! > "$WVA_ENGINE_RUN/registry.pid"
+fi
+for _ in $(seq 50); do
+  [[ "$(curl -s -o /dev/null -w '%{http_code}' "http://$WVA_REGISTRY_ADDR/v2/")" == 401 ]] && break
+  sleep 0.2
+done
+[[ "$(curl -s -o /dev/null -w '%{http_code}' -u "$WVA_REGISTRY_USER:$WVA_REGISTRY_PASSWORD" "http://$WVA_REGISTRY_ADDR/v2/")" == 200 ]] \
+  || { echo "registry did not come up:" >&2; tail "$WVA_ENGINE_RUN/registry.log" >&2; exit 1; }
+
+# Clients log in as users do: the CLI hands the engine these credentials for pulls.
+export DOCKER_CONFIG="$WVA_ENGINE_RUN/docker-config"
+mkdir -p "$DOCKER_CONFIG"
+crane=$(command -v crane || echo "$HOME/go/bin/crane")
+"$crane" auth login "$WVA_REGISTRY_ADDR" -u "$WVA_REGISTRY_USER" -p "$WVA_REGISTRY_PASSWORD" >/dev/null 2>&1
+
+step "engine on unix://$WVA_ENGINE_SOCK"
+if ! alive "$WVA_ENGINE_RUN/engine.pid"; then
+  mkdir -p "$WVA_ENGINE_PREFIX/bin" "$WVA_ENGINE_PREFIX/content" "$WVA_ENGINE_STATE" "$(dirname "$WVA_ENGINE_SOCK")"
+  install -m 0755 "$WVA_ENGINE_BIN/dagger-init" "$WVA_ENGINE_BIN/dagger-engine" "$WVA_ENGINE_PREFIX/bin/"
+  install -m 0755 "$(command -v runc)" "$WVA_ENGINE_PREFIX/bin/runc"
+  cat > "$WVA_ENGINE_RUN/engine.toml" <<TOML
+[registry."$WVA_REGISTRY_ADDR"]
+  http = true
+  insecure = true
+TOML
+  cat /proc/sys/net/ipv4/ip_forward > "$WVA_ENGINE_RUN/ip_forward.before"
+  rm -rf "$WVA_ENGINE_RUN/usrbin" && mkdir -p "$WVA_ENGINE_RUN/usrbin/upper" "$WVA_ENGINE_RUN/usrbin/work"
+  # The engine points /usr/bin/iptables* at the xtables backend it picks; an overlay on /usr/bin,
+  # seen only in its mount namespace, keeps the host's iptables alternatives untouched.
+  setsid unshare --mount --propagation private -- bash -c '
+    set -e
+    mount -t overlay overlay -o "lowerdir=/usr/bin,upperdir=$0/usrbin/upper,workdir=$0/usrbin/work" /usr/bin
+    ln -sf /usr/sbin/xtables-legacy-multi /usr/bin/xtables-legacy-multi
+    ln -sf /usr/sbin/xtables-nft-multi /usr/bin/xtables-nft-multi
+    exec tini -s -- "$1/bin/dagger-engine" --config "$0/engine.toml" --root "$2" --addr "unix://$3" \
+      --oci-cni-binary-dir /usr/lib/cni --oci-worker-platform linux/amd64 --oci-worker-platform linux/arm64
+  ' "$WVA_ENGINE_RUN" "$WVA_ENGINE_PREFIX" "$WVA_ENGINE_STATE" "$WVA_ENGINE_SOCK" \
+    > "$WVA_ENGINE_RUN/engine.log" 2>&1 < /dev/null &
+  echo $! > "$WVA_ENGINE_RUN/engine.pid"
+fi
+for _ in $(seq 150); do
+  [[ -S "$WVA_ENGINE_SOCK" ]] && break
+  alive "$WVA_ENGINE_RUN/engine.pid" || { echo "engine exited:" >&2; tail -30 "$WVA_ENGINE_RUN/engine.log" >&2; exit 1; }
+  sleep 0.2
+done
+[[ -S "$WVA_ENGINE_SOCK" ]] || { echo "engine socket did not appear" >&2; tail -30 "$WVA_ENGINE_RUN/engine.log" >&2; exit 1; }
+
+cat > "$WVA_STATE_DIR/env.json" <<JSON
+{
+  "_EXPERIMENTAL_DAGGER_CLI_BIN": "$WVA_ENGINE_BIN/dagger",
+  "_EXPERIMENTAL_DAGGER_RUNNER_HOST": "unix://$WVA_ENGINE_SOCK",
+  "registry": "$WVA_REGISTRY_ADDR",
+  "registryUser": "$WVA_REGISTRY_USER",
+  "registryPassword": "$WVA_REGISTRY_PASSWORD",
+  "registryData": "$WVA_ENGINE_CACHE/registry",
+  "DOCKER_CONFIG": "$DOCKER_CONFIG",
+  "engineLog": "$WVA_ENGINE_RUN/engine.log"
+}
+JSON
+cat > "$WVA_STATE_DIR/env.sh" <<SH
+export _EXPERIMENTAL_DAGGER_CLI_BIN=$WVA_ENGINE_BIN/dagger
+export _EXPERIMENTAL_DAGGER_RUNNER_HOST=unix://$WVA_ENGINE_SOCK
+export DOCKER_CONFIG=$DOCKER_CONFIG
+export DO_NOT_TRACK=1 DAGGER_NO_NAG=1
+SH
+
+step "base images"
+"$here/build-images.sh"
+
+step "ready: engine, registry and images up in $((SECONDS - t0))s"
