@@ -129,10 +129,11 @@ export class Chart {
       { chartYaml, valuesYaml },
       { version: t.chartVersion, appVersion: t.appVersion, imageRepository, imageTag: t.tag },
     );
-    const versioned = this.at(
-      this.directory.withNewFile("Chart.yaml", edited.chartYaml).withNewFile("values.yaml", edited.valuesYaml),
-    );
-    return this.at(versioned.docs());
+    const versioned = this.directory
+      .withNewFile("Chart.yaml", edited.chartYaml)
+      .withNewFile("values.yaml", edited.valuesYaml);
+    // Only README.md comes from helm-docs' output; everything else is exactly what was edited here.
+    return this.at(versioned.withFile("README.md", this.at(versioned).docs().file("README.md")));
   }
 
   /** Only the files a release changes (Chart.yaml, values.yaml, README.md), to commit or export. */

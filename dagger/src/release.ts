@@ -73,12 +73,9 @@ export async function runRelease(plan: ReleasePlan): Promise<string> {
   let chartRegistry = plan.chartRegistry;
   const creds = plan.dryRun ? {} : { username: plan.username, password: plan.password };
   if (plan.dryRun) {
-    service = await dag
-      .container()
-      .from(plan.registryImage)
-      .withExposedPort(DRY_RUN_PORT)
-      .asService({ useEntrypoint: true })
-      .start();
+    service = dag.container().from(plan.registryImage).withExposedPort(DRY_RUN_PORT).asService({ useEntrypoint: true });
+    // Started once and kept up until the end: the registry keeps its content only while it runs.
+    await service.start();
     imageRepository = `${DRY_RUN_ENGINE_HOST}/${imageRepo.path}`;
     listRepository = `${DRY_RUN_CONTAINER_HOST}/${imageRepo.path}`;
     chartRegistry = `oci://${DRY_RUN_CONTAINER_HOST}/${chartRepo.path}`;
