@@ -217,7 +217,7 @@ export class Kind {
    * @param imageRef Name the image gets inside the cluster (repository:tag, never pulled).
    * @param helmSet Extra `--set key=value` for the chart.
    * @param controllerSelector Label selector of the controller's pod (port-forwarded for the tests).
-   * @param controllerPort Port the controller serves /healthz and /metrics on.
+   * @param controllerPort Port of the controller's /healthz (the chart's `wva.healthProbePort`).
    */
   @func({ cache: "never" })
   async test(
@@ -231,7 +231,7 @@ export class Kind {
     imageRef = "localhost/workload-variant-autoscaler:e2e",
     helmSet: string[] = [],
     controllerSelector = "control-plane=controller-manager",
-    controllerPort = 8080,
+    controllerPort = 8081,
   ): Promise<E2eResult> {
     // Validate everything before the first side effect.
     assertGoDuration(timeout);
