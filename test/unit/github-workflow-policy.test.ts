@@ -45,7 +45,7 @@ jobs:
         with:
           version: latest
           verb: shell
-          args: prow --comment "\${{ github.event.comment.body }}"
+          args: prow --comment "\${{ github.event.comment.body }}" --x 'y'
           cloud-token: x
   empty:
     runs-on: ubuntu-latest
@@ -73,6 +73,7 @@ describe("workflowViolations", () => {
       'bad.yaml: job build step 5: Dagger version must be pinned to "0.21.8"',
       "bad.yaml: job build step 5: verb must be call or check",
       'bad.yaml: job build step 5: args interpolate an expression (script injection risk); pass it through env: and "$VAR"',
+      "bad.yaml: job build step 5: args contain a single quote; use double quotes",
       "bad.yaml: job empty: never calls Dagger",
       "bad.yaml:10: pinned uses without a \"# vX.Y.Z\" version comment",
     ]);

@@ -20,7 +20,8 @@ const DAGGER_INPUTS = new Set(["version", "verb", "args"]);
  * - top-level `permissions` declared; no reusable-workflow jobs; every job has steps;
  * - a step is either the pinned checkout (inputs fetch-depth/ref/persist-credentials, with
  *   `persist-credentials: false`) or the pinned Dagger action with `version: "0.21.8"`,
- *   `verb: call|check` and `args` free of `${{ }}` (event data goes through `env:` instead);
+ *   `verb: call|check` and `args` free of `${{ }}` (event data goes through `env:` instead) and
+ *   of single quotes (the action wraps args in them);
  * - no `run:` step, no other action, and every `uses:` line carries a `# vX` version comment.
  */
 export function workflowViolations(file: string, text: string): string[] {
@@ -64,6 +65,8 @@ export function workflowViolations(file: string, text: string): string[] {
         if (typeof args === "string" && args.includes("${{")) {
           out.push(`${at}: args interpolate an expression (script injection risk); pass it through env: and "$VAR"`);
         }
+        // The action echoes args inside single quotes before running them: a quote would break out.
+        if (typeof args === "string" && args.includes("'")) out.push(`${at}: args contain a single quote; use double quotes`);
         return;
       }
       if (/^(actions\/checkout|dagger\/dagger-for-github)@/.test(uses)) {
