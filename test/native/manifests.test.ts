@@ -1,0 +1,223 @@
+/**
+ * Every manifest and config the e2e code generates, validated by the real kubeconform v0.8.0
+ * (.tools/bin, from test/tools/install.sh), fully offline and strict:
+ * - Kubernetes schemas: generated here from the OpenAPI v2 document that Kubernetes v1.32.0
+ *   ships, `api/openapi-spec/swagger.json` in the Go module `k8s.io/kubernetes@v1.32.0`
+ *   (fetched with `go mod download` from the Go module proxy; v1.32.0 = the Kind node image).
+ *   Each kind becomes a standalone JSON schema with only the definitions it references, object
+ *   schemas closed (`additionalProperties: false`), int-or-string and quantities as kubeconform's
+ *   own schemas treat them.
+ * - The Kind Cluster config: test/native/schemas/cluster-kind-v1alpha4.json, written for this
+ *   project from kind v0.33.0's v1alpha4 types.
+ * A missing tool, a missing schema, or a resource without a schema fails the test.
+ */
+import { spawnSync } from "node:child_process";
+import { accessSync, constants, mkdtempSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { delimiter, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { beforeAll, describe, expect, test } from "vitest";
+import { stringify } from "yaml";
+import { emulatedGpus, GPU_TYPES } from "../../dagger/src/lib/gpu.js";
+import { kindConfig } from "../../dagger/src/lib/kind-config.js";
+import { loadManifests, type LoadJobOptions } from "../../dagger/src/lib/load-job.js";
+
+const repo = fileURLToPath(new URL("../../", import.meta.url));
+const PATH = `${join(repo, ".tools/bin")}${delimiter}${process.env.PATH ?? ""}`;
+const K8S_MODULE = "k8s.io/kubernetes@v1.32.0";
+
+function tool(name: string): string {
+  for (const d of PATH.split(delimiter).filter(Boolean)) {
+    try {
+      accessSync(join(d, name), constants.X_OK);
+      return join(d, name);
+    } catch {
+      // not here
+    }
+  }
+  throw new Error(`${name} not found in .tools/bin or on PATH: run \`bash test/tools/install.sh kubeconform\``);
+}
+
+// ---------------------------------------------------------------------------------------------
+// OpenAPI v2 → standalone strict JSON schemas, kubeconform's file layout
+
+type Schema = Record<string, any>;
+
+/** `<kind>-<group's first label>-<version>.json`, the name kubeconform's KindSuffix template builds. */
+function schemaFileName(kind: string, group: string, version: string): string {
+  const g = group ? `-${group.split(".")[0].toLowerCase()}` : "";
+  return `${kind.toLowerCase()}${g}-${version.toLowerCase()}.json`;
+}
+
+/** One definition made strict and kubeconform-compatible (recursively, without following refs). */
+function strict(s: Schema): Schema {
+  if (Array.isArray(s)) return s.map(strict);
+  if (!s || typeof s !== "object") return s;
+  if (s.format === "int-or-string") return { oneOf: [{ type: "string" }, { type: "integer" }] };
+  const out: Schema = {};
+  for (const [k, v] of Object.entries(s)) {
+    if (k.startsWith("x-kubernetes-")) continue;
+    out[k] = k === "properties" ? Object.fromEntries(Object.entries(v as Schema).map(([p, ps]) => [p, strict(ps)])) : strict(v);
+  }
+  if (out.properties && out.additionalProperties === undefined) out.additionalProperties = false;
+  return out;
+}
+
+/** Names of the definitions `$ref`erenced from `root`, transitively. */
+function closure(root: string, defs: Record<string, Schema>): Set<string> {
+  const seen = new Set<string>();
+  const visit = (name: string) => {
+    if (seen.has(name)) return;
+    seen.add(name);
+    JSON.stringify(defs[name]).replace(/"#\/definitions\/([^"]+)"/g, (_, ref: string) => {
+      visit(ref);
+      return "";
+    });
+  };
+  visit(root);
+  return seen;
+}
+
+/** Writes one schema file per kind of the swagger document into `dir`; returns how many. */
+function writeSchemas(swagger: { definitions: Record<string, Schema> }, dir: string): number {
+  const defs: Record<string, Schema> = {};
+  for (const [name, d] of Object.entries(swagger.definitions)) {
+    defs[name] = name.endsWith("pkg.api.resource.Quantity")
+      ? { oneOf: [{ type: "string" }, { type: "number" }] }
+      : strict(d);
+  }
+  let n = 0;
+  for (const [name, d] of Object.entries(swagger.definitions)) {
+    for (const gvk of (d["x-kubernetes-group-version-kind"] ?? []) as { group: string; version: string; kind: string }[]) {
+      const used = closure(name, defs);
+      used.delete(name);
+      const schema = { ...defs[name], definitions: Object.fromEntries([...used].map((u) => [u, defs[u]])) };
+      writeFileSync(join(dir, schemaFileName(gvk.kind, gvk.group, gvk.version)), JSON.stringify(schema));
+      n++;
+    }
+  }
+  return n;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+let k8sSchemas: string;
+let work: string;
+
+beforeAll(() => {
+  const dl = spawnSync("go", ["mod", "download", "-json", K8S_MODULE], {
+    encoding: "utf8",
+    env: { ...process.env, GOFLAGS: "-mod=mod" },
+    cwd: tmpdir(),
+  });
+  if (dl.status !== 0) throw new Error(`go mod download ${K8S_MODULE} failed:\n${dl.stdout}\n${dl.stderr}`);
+  const swaggerPath = join(JSON.parse(dl.stdout).Dir, "api/openapi-spec/swagger.json");
+  work = mkdtempSync(join(tmpdir(), "wva-kubeconform-"));
+  k8sSchemas = join(work, "k8s-v1.32.0");
+  mkdirSync(k8sSchemas);
+  const n = writeSchemas(JSON.parse(readFileSync(swaggerPath, "utf8")), k8sSchemas);
+  if (n < 50) throw new Error(`only ${n} schemas generated from ${swaggerPath}`);
+}, 300_000);
+
+/** Runs kubeconform on YAML documents, offline (local schema locations only), strict. */
+function kubeconform(name: string, docs: unknown[]) {
+  const file = join(work, `${name}.yaml`);
+  writeFileSync(file, docs.map((d) => stringify(d)).join("---\n"));
+  const r = spawnSync(
+    tool("kubeconform"),
+    [
+      "-strict",
+      "-summary",
+      "-output", "json",
+      "-schema-location", `${k8sSchemas}/{{ .ResourceKind }}{{ .KindSuffix }}.json`,
+      "-schema-location", `${join(repo, "test/native/schemas")}/{{ .ResourceKind }}{{ .KindSuffix }}.json`,
+      file,
+    ],
+    { encoding: "utf8", env: { ...process.env, PATH, HTTPS_PROXY: "http://127.0.0.1:9", HTTP_PROXY: "http://127.0.0.1:9" } },
+  );
+  const out = JSON.parse(r.stdout || "{}") as {
+    resources?: { kind: string; name: string; status: string; msg: string }[];
+    summary?: { valid: number; invalid: number; errors: number; skipped: number };
+  };
+  return { status: r.status, out, raw: r.stdout + r.stderr };
+}
+
+const LOAD: LoadJobOptions = {
+  name: "wva-e2e-load-1a2b3c",
+  namespace: "llm-d-inference-scheduling",
+  image: "quay.io/curl/curl:8.11.1",
+  targetUrl: "http://infra-inference-scheduling-inference-gateway-istio.llm-d-inference-scheduling.svc.cluster.local/v1/completions",
+  model: "unsloth/Meta-Llama-3.1-8B",
+  requestRate: 20,
+  numPrompts: 3000,
+  maxTokens: 400,
+  workers: 10,
+  runLabel: ["wva.llm-d.ai/e2e-run", "lk3x9a-1a2b3c"],
+  activeDeadlineSeconds: 1800,
+};
+
+test("schema file names follow kubeconform's template", () => {
+  expect(schemaFileName("Job", "batch", "v1")).toBe("job-batch-v1.json");
+  expect(schemaFileName("Node", "", "v1")).toBe("node-v1.json");
+  expect(schemaFileName("Cluster", "kind.x-k8s.io", "v1alpha4")).toBe("cluster-kind-v1alpha4.json");
+});
+
+describe("generated manifests are valid (kubeconform -strict, offline)", () => {
+  test("the Kind cluster configs, default and every variant the module can produce", () => {
+    const configs = [
+      kindConfig({ nodeImage: "kindest/node:v1.32.0", workers: 2, alias: "kind", apiServerPort: 6443 }),
+      kindConfig({ nodeImage: "kindest/node:v1.31.4@sha256:" + "a".repeat(64), workers: 0, alias: "k8s-api", apiServerPort: 16443, featureGates: { HPAScaleToZero: true } }),
+    ];
+    const r = kubeconform("kind-config", configs);
+    expect(r.raw).not.toContain("could not find schema");
+    expect(r.out.summary).toMatchObject({ valid: 2, invalid: 0, errors: 0, skipped: 0 });
+    expect(r.status).toBe(0);
+  });
+
+  test("the load ConfigMap and Job, at the spec's settings and at the edges", () => {
+    const docs = [
+      ...loadManifests(LOAD),
+      ...loadManifests({ ...LOAD, name: "small", numPrompts: 1, workers: 4, requestRate: 0.5, maxTokens: 1, minSuccessPercent: 0 }),
+    ];
+    const r = kubeconform("load", docs);
+    expect(r.out.summary).toMatchObject({ valid: 4, invalid: 0, errors: 0, skipped: 0 });
+    expect(r.status).toBe(0);
+  });
+
+  test("nodes after the emulated-GPU patches (labels and status capacity), for every GPU layout", () => {
+    const nodes = Object.keys(GPU_TYPES).flatMap((type) =>
+      emulatedGpus(["wva-e2e-control-plane", "wva-e2e-worker", "wva-e2e-worker2"], type, 4).map((p) => ({
+        apiVersion: "v1",
+        kind: "Node",
+        metadata: { name: `${type}-${p.node}`, labels: { "kubernetes.io/hostname": p.node, ...p.labels } },
+        status: p.statusPatch.status,
+      })),
+    );
+    const r = kubeconform("nodes", nodes);
+    expect(r.out.summary).toMatchObject({ valid: nodes.length, invalid: 0, errors: 0 });
+    expect(r.status).toBe(0);
+  });
+});
+
+describe("the validation can fail (it is not vacuous)", () => {
+  test("an unknown field, a wrong type and a bad enum are rejected", () => {
+    const [cm, job] = loadManifests(LOAD) as any[];
+    const badJob = structuredClone(job);
+    badJob.spec.completions = "ten";
+    badJob.spec.template.spec.containers[0].comand = ["sh"];
+    const badCluster = { ...kindConfig({ nodeImage: "kindest/node:v1.32.0", workers: 1, alias: "kind", apiServerPort: 6443 }), nodes: [{ role: "master" }] };
+    const r = kubeconform("bad", [cm, badJob, badCluster]);
+    expect(r.status).not.toBe(0);
+    expect(r.out.summary).toMatchObject({ valid: 1, invalid: 2 });
+    const msgs = r.out.resources!.filter((x) => x.status === "statusInvalid").map((x) => `${x.kind}: ${x.msg}`).join("\n");
+    expect(msgs).toMatch(/Job: .*completions/);
+    expect(msgs).toMatch(/Job: .*comand/);
+    expect(msgs).toMatch(/Cluster: .*role/);
+  });
+
+  test("a kind without a schema is an error, never skipped (no download either)", () => {
+    const r = kubeconform("unknown", [{ apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "w" } }]);
+    expect(r.status).not.toBe(0);
+    expect(r.raw).toContain("could not find schema for Widget");
+  });
+});
