@@ -24,6 +24,9 @@ import { commitChart, runRelease } from "./release.js";
 import { platformSlug } from "./lib/platform.js";
 import { parseReleaseTag } from "./lib/tags.js";
 import { Go } from "./go.js";
+import { Kind } from "./kind.js";
+import { OpenShift } from "./openshift.js";
+import { E2eResult } from "./e2e-result.js";
 import { goVersionOf } from "./lib/gomod.js";
 import { failureReport, runStages, summarize } from "./lib/stages.js";
 
@@ -474,6 +477,116 @@ export class Wva {
     });
   }
 
+  /**
+   * The hermetic Kind e2e environment: a Docker daemon service inside the engine, a Kind cluster
+   * (one control plane + `workers`) with emulated GPUs, Go from the repository's go.mod.
+   *
+   * @param clusterName Kind cluster name.
+   * @param kindVersion Kind version (built with `go install sigs.k8s.io/kind@<version>`).
+   * @param nodeImage Kind node image (sets the Kubernetes version).
+   * @param dockerImage Docker-in-Docker image of the Docker daemon service.
+   * @param toolsImage Image with kubectl and helm.
+   * @param workers Worker nodes besides the control plane.
+   * @param gpuType Emulated GPU layout: mix, nvidia-mix, amd-mix, nvidia or amd.
+   * @param gpusPerNode Emulated GPUs per node.
+   * @param kindBinary A kind binary to use instead of building one.
+   */
+  @func()
+  async kind(
+    clusterName = "wva-e2e",
+    kindVersion = "v0.33.0",
+    nodeImage = "kindest/node:v1.32.0",
+    dockerImage = "docker:28.5.1-dind",
+    toolsImage = "alpine/k8s:1.32.1",
+    workers = 2,
+    gpuType = "mix",
+    gpusPerNode = 4,
+    kindBinary?: File,
+  ): Promise<Kind> {
+    const go = await this.go();
+    return new Kind(
+      clusterName, kindVersion, nodeImage, dockerImage, toolsImage, go.image, workers, gpuType, gpusPerNode,
+      undefined, undefined, kindBinary, this.goModCache, undefined,
+    );
+  }
+
+  /**
+   * Runs the Kind e2e (controller image loaded from its tarball, chart installed with it,
+   * `go test ./test/e2e/...`) and returns the result, passed or not, with diagnostics:
+   * `dagger call e2e-result diagnostics export --path ./e2e-diagnostics`.
+   *
+   * @param timeout go test -timeout.
+   * @param packages Go packages of the e2e tests.
+   * @param chart The chart directory; defaults to charts/workload-variant-autoscaler in the source.
+   */
+  @func({ cache: "never" })
+  async e2eResult(timeout = "30m", packages: string[] = ["./test/e2e/..."], chart?: Directory): Promise<E2eResult> {
+    const kind = await this.kind();
+    return kind.test(await this.image(), chart ?? this.source.directory(CHART_PATH), this.source, timeout, packages);
+  }
+
+  /**
+   * The Kind e2e as a CI stage: fails with the failing step, the log's tail and how to export
+   * the diagnostics; returns the summary when it passed.
+   *
+   * @param timeout go test -timeout.
+   * @param packages Go packages of the e2e tests.
+   */
+  @func({ cache: "never" })
+  async e2e(timeout = "30m", packages: string[] = ["./test/e2e/..."]): Promise<string> {
+    return (await this.e2eResult(timeout, packages)).check();
+  }
+
+  /**
+   * The GPU e2e on an OpenShift cluster: GPU preflight, the controller deployed with `image`,
+   * a ShareGPT-style load, autoscaling checks, then cleanup (success: delete this run's
+   * resources; failure: GPU workloads scaled to zero, VA/HPA/logs kept). Returns the result with
+   * diagnostics; gate on it with `… diagnostics export --path d && jq -e .passed d/result.json`.
+   *
+   * @param kubeconfig Kubeconfig of the cluster, as a secret (e.g. file://$KUBECONFIG).
+   * @param image The pull request's controller image, repository:tag (already pushed).
+   * @param namespace Namespace of the model server, VA and HPA.
+   * @param model Model the load asks for.
+   * @param requestRate Requests per second of the load.
+   * @param numPrompts Requests in total.
+   * @param maxTokens max_tokens of each request.
+   * @param skipCleanup Keep everything, whatever the outcome.
+   * @param deployment The model server's Deployment.
+   * @param targetUrl Completions URL of the load; the llm-d inference gateway of `namespace` by default.
+   * @param requiredGpus GPUs that must be free to start.
+   * @param recommendedGpus GPUs that should be free.
+   * @param toolsImage Image with kubectl and helm.
+   * @param loadImage Image of the load workers (curl + sh).
+   * @param helmSet Extra `--set key=value` for the chart.
+   * @param chart The chart directory; defaults to charts/workload-variant-autoscaler in the source.
+   */
+  @func({ cache: "never" })
+  async openshiftE2e(
+    kubeconfig: Secret,
+    image: string,
+    namespace = "llm-d-inference-scheduling",
+    model = "unsloth/Meta-Llama-3.1-8B",
+    requestRate = 20,
+    numPrompts = 3000,
+    maxTokens = 400,
+    skipCleanup = false,
+    deployment = "ms-inference-scheduling-llm-d-modelservice-decode",
+    targetUrl = "",
+    requiredGpus = 2,
+    recommendedGpus = 3,
+    toolsImage = "alpine/k8s:1.32.1",
+    loadImage = "quay.io/curl/curl:8.11.1",
+    helmSet: string[] = [],
+    chart?: Directory,
+  ): Promise<E2eResult> {
+    const run = new OpenShift(
+      namespace, model, requestRate, numPrompts, maxTokens, deployment, targetUrl, undefined, undefined,
+      toolsImage, loadImage, undefined, requiredGpus, recommendedGpus, undefined, undefined, undefined, undefined,
+      skipCleanup, helmSet,
+    );
+    return run.run(kubeconfig, image, chart ?? this.source.directory(CHART_PATH));
+  }
+
   /** The pull-request stages by name, in report order. */
   private stages(): [string, () => Promise<unknown>][] {
     return [
@@ -483,6 +596,7 @@ export class Wva {
       ["generated", () => this.checkGenerated()],
       ["build", async () => (await this.build()).sync()],
       ["test", () => this.test()],
+      ["e2e", () => this.e2e()],
       ["chart", () => this.helmLint()],
     ];
   }
