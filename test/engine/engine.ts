@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { gunzipSync } from "node:zlib";
 import { connection } from "@dagger.io/dagger";
 
 const stateDir = fileURLToPath(new URL("./.state/", import.meta.url));
@@ -96,4 +97,62 @@ export function elfMachine(bytes: Uint8Array): string {
   const machine = b[5] === 2 ? b.readUInt16BE(18) : b.readUInt16LE(18);
   const names: Record<number, string> = { 0x03: "i386", 0x28: "arm", 0x3e: "x86-64", 0xb7: "aarch64" };
   return names[machine] ?? `machine 0x${machine.toString(16)}`;
+}
+
+const INDEX_TYPES = [
+  "application/vnd.oci.image.index.v1+json",
+  "application/vnd.docker.distribution.manifest.list.v2+json",
+].join(", ");
+const MANIFEST_TYPES = [
+  "application/vnd.oci.image.manifest.v1+json",
+  "application/vnd.docker.distribution.manifest.v2+json",
+].join(", ");
+
+/** The manifest list of `repository:tag` in the local registry, or its HTTP status when absent. */
+export async function imageIndex(repository: string, tag: string) {
+  return registryGet(`/v2/${repository}/manifests/${tag}`, INDEX_TYPES);
+}
+
+/** The bytes of file `path` in the image manifest `digest` of `repository` (last layer wins). */
+export async function fileInImage(repository: string, digest: string, path: string): Promise<Buffer> {
+  const { body: manifest } = await registryGet(`/v2/${repository}/manifests/${digest}`, MANIFEST_TYPES);
+  let found: Buffer | undefined;
+  for (const layer of manifest.layers as { digest: string }[]) {
+    const res = await fetch(`http://${engine.registry}/v2/${repository}/blobs/${layer.digest}`, {
+      headers: {
+        Authorization: `Basic ${Buffer.from(`${engine.registryUser}:${engine.registryPassword}`).toString("base64")}`,
+      },
+    });
+    const blob = Buffer.from(await res.arrayBuffer());
+    const tar = blob[0] === 0x1f && blob[1] === 0x8b ? gunzipSync(blob) : blob;
+    found = tarEntry(tar, path) ?? found;
+  }
+  if (!found) throw new Error(`${path} is in no layer of ${repository}@${digest}`);
+  return found;
+}
+
+/** The contents of regular file `path` in an uncompressed tar archive (ustar/GNU headers). */
+function tarEntry(tar: Buffer, path: string): Buffer | undefined {
+  const want = path.replace(/^\/+/, "");
+  for (let off = 0; off + 512 <= tar.length; ) {
+    const header = tar.subarray(off, off + 512);
+    if (header.every((b) => b === 0)) break;
+    const field = (start: number, len: number) => header.subarray(start, start + len).toString("utf8").replace(/\0.*$/s, "");
+    const prefix = field(345, 155);
+    const name = (prefix ? `${prefix}/` : "") + field(0, 100);
+    const size = parseInt(field(124, 12).trim() || "0", 8);
+    const type = field(156, 1);
+    if ((type === "0" || type === "") && name.replace(/^\.?\/+/, "") === want) {
+      return Buffer.from(tar.subarray(off + 512, off + 512 + size));
+    }
+    off += 512 + Math.ceil(size / 512) * 512;
+  }
+  return undefined;
+}
+
+/** The image config (architecture, os, config.User, …) of the single-platform manifest `reference`. */
+export async function imageConfig(repository: string, reference: string): Promise<any> {
+  const { status, body: manifest } = await registryGet(`/v2/${repository}/manifests/${reference}`, MANIFEST_TYPES);
+  if (status !== 200) throw new Error(`${repository}:${reference} is not a single-platform image (HTTP ${status})`);
+  return (await registryGet(`/v2/${repository}/blobs/${manifest.config.digest}`, "*/*")).body;
 }

@@ -1,0 +1,87 @@
+/**
+ * The pipeline's Go stages executed for real: containers run in the locally built engine, with
+ * the base images from the local registry, on the fixture repository.
+ */
+import { execFileSync } from "node:child_process";
+import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { dag } from "@dagger.io/dagger";
+import { afterAll, describe, expect, it } from "vitest";
+import { Wva } from "../../dagger/src/index.js";
+import { elfMachine, fixtureDir, images, onEngine, timed } from "./engine.js";
+
+const scratch = mkdtempSync(join(tmpdir(), "wva-engine-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** A copy of the fixture in which `files` (path → contents) are added or replaced. */
+function fixtureCopy(name: string, files: Record<string, string> = {}): string {
+  const dir = join(scratch, name);
+  cpSync(fixtureDir, dir, { recursive: true });
+  for (const [path, contents] of Object.entries(files)) writeFileSync(join(dir, path), contents);
+  return dir;
+}
+
+/**
+ * Stages `ci` runs that these tests leave out: `e2e` needs Kind images (docker:dind, kindest/node)
+ * that the local registry does not serve, and the fixture has no Helm chart for `chart`.
+ */
+const SKIP = ["e2e", "chart"];
+
+/** The module's main object on a host directory, with every image it pulls taken from the local registry. */
+function wvaOn(dir: string): Wva {
+  return new Wva(dag.host().directory(dir), images.goVersion, images.golang, images.golangciLint);
+}
+
+describe("the Go stages on a real engine", () => {
+  it("lint, build and unit tests pass on the fixture, and the binary is the fixture's manager", async () => {
+    const out = join(scratch, "manager");
+    await onEngine(async () => {
+      const wva = wvaOn(fixtureDir);
+      await wva.lint();
+      await wva.test();
+      await (await wva.build("linux/amd64", "v9.8.7")).export(out);
+    });
+    expect(elfMachine(readFileSync(out))).toBe("x86-64");
+    chmodSync(out, 0o755);
+    expect(execFileSync(out, ["-version"], { encoding: "utf8" })).toContain("v9.8.7");
+  });
+
+  it("ci on a copy with a lint error and a failing test fails, naming both stages and only them", async () => {
+    const broken = fixtureCopy("broken", {
+      "internal/scaler/broken.go": "package scaler\n\nfunc injectedUnusedHelper() int { return 42 }\n",
+      "internal/scaler/broken_test.go":
+        'package scaler\n\nimport "testing"\n\nfunc TestInjectedFailure(t *testing.T) { t.Fatal("injected failure") }\n',
+    });
+    const error = await onEngine(async () => {
+      try {
+        await wvaOn(broken).ci(SKIP);
+        return undefined;
+      } catch (e) {
+        return e instanceof Error ? e.message : String(e);
+      }
+    });
+    expect(error, "ci should have failed").toBeDefined();
+    const head = error!.split("\n")[0];
+    expect(head).toMatch(/stages failed: lint, test$/);
+    expect(error).toMatch(/✘ lint/);
+    expect(error).toMatch(/✘ test/);
+    expect(error).toMatch(/✔ build/);
+    expect(error).toContain("injectedUnusedHelper");
+    expect(error).toContain("TestInjectedFailure");
+  });
+
+  it("a second identical ci is served from the engine's cache", async () => {
+    // A marker file nobody compiles makes this source new to the engine, so the first run is cold.
+    const dir = fixtureCopy("cache", { "CACHE_MARKER": `${Date.now()}-${Math.random()}\n` });
+    const cold = await timed(() => onEngine(() => wvaOn(dir).ci(SKIP)));
+    const warm = await timed(() => onEngine(() => wvaOn(dir).ci(SKIP)));
+    console.log(`ci on the fixture: cold ${cold.seconds.toFixed(1)}s, warm ${warm.seconds.toFixed(1)}s`);
+    console.log(`cold stages:\n${cold.value}\nwarm stages:\n${warm.value}`);
+    for (const summary of [cold.value, warm.value]) {
+      expect(summary).not.toContain("✘");
+      expect(summary).toMatch(/✔ lint/);
+    }
+    expect(warm.seconds).toBeLessThan(cold.seconds / 2);
+  });
+});
