@@ -179,7 +179,7 @@ export class Chart {
     const ref = `${ociRepository(registry)}/${name}`;
     const args = ["helm", "show", "chart", ref, "--version", version];
     if (plainHttp) args.push("--plain-http");
-    const run = this.registryClient(registry, username, password, registryService).withExec(
+    const run = this.registryClient(registry, username, password, registryService, plainHttp).withExec(
       ["sh", "-c", HELM_LOGIN_THEN, "helm-login", ...args],
       { expect: ReturnType.Any },
     );
@@ -219,7 +219,7 @@ export class Chart {
     const tgz = `/pkg/${name}-${version}.tgz`;
     const args = ["helm", "push", tgz, ociRepository(registry)];
     if (plainHttp) args.push("--plain-http");
-    const out = await this.registryClient(registry, username, password, registryService)
+    const out = await this.registryClient(registry, username, password, registryService, plainHttp)
       .withFile(tgz, await this.package())
       .withExec(["sh", "-c", HELM_LOGIN_THEN, "helm-login", ...args])
       .combinedOutput();
@@ -237,6 +237,7 @@ export class Chart {
     username?: string,
     password?: Secret,
     registryService?: Service,
+    plainHttp = false,
   ): Container {
     if (password && !username) throw new Error("a registry password needs a username");
     let c = dag
@@ -245,6 +246,7 @@ export class Chart {
       .withMountedTemp(REGISTRY_AUTH_DIR)
       .withEnvVariable("REGISTRY_HOST", registryHost(registry))
       .withEnvVariable("WVA_RUN", runId());
+    if (plainHttp) c = c.withEnvVariable("REGISTRY_PLAIN_HTTP", "true");
     if (registryService) c = c.withServiceBinding(registryHost(registry).split(":")[0], registryService);
     if (password) c = c.withEnvVariable("REGISTRY_USER", username!).withSecretVariable("REGISTRY_PASSWORD", password);
     return c;

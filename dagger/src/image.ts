@@ -1,4 +1,5 @@
 import { Container, Directory, Platform, ReturnType, Secret, Service, dag, func, object } from "@dagger.io/dagger";
+import { isRepositoryNotFound } from "./lib/helm-output.js";
 import { goTarget, platformSlug } from "./lib/platform.js";
 import { CRANE_LOGIN_THEN, REGISTRY_AUTH_DIR, runId } from "./lib/release-scripts.js";
 import { parseRepository } from "./lib/tags.js";
@@ -182,7 +183,7 @@ export class Image {
       return (await run.stdout()).split("\n").map((t) => t.trim()).filter(Boolean);
     }
     const stderr = await run.stderr();
-    if (/NAME_UNKNOWN|name unknown|repository name not known|404/i.test(stderr)) return [];
+    if (isRepositoryNotFound(stderr)) return [];
     throw new Error(`could not list the tags of ${repository}:\n${stderr.trim()}`);
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { isChartNotFound, parseHelmPush, renderedImages } from "../../dagger/src/lib/helm-output.js";
+import { isChartNotFound, isRepositoryNotFound, parseHelmPush, renderedImages } from "../../dagger/src/lib/helm-output.js";
 
 const D = "sha256:" + "0f".repeat(32);
 
@@ -20,6 +20,9 @@ describe("chart not found", () => {
     ["Error: ghcr.io/o/charts/wva:0.4.1: not found", true],
     ["Error: failed to do request: HEAD …: name unknown: repository name not known to registry", true],
     ['Error: GET "https://r/v2/c/wva/manifests/0.4.1": response status code 404: manifest unknown', true],
+    ['Error: failed to perform "FetchReference" on source: 127.0.0.1:5000/charts/workload-variant-autoscaler:0.4.1: not found', true],
+    ['Error: failed to perform "FetchReference" on source: GET "http://127.0.0.1:5000/v2/charts/wva/manifests/0.4.1": basic credential not found', false],
+    ["Error: lookup registry: no such host (not found)", false],
     ["Error: unauthorized: authentication required", false],
     ["Error: dial tcp: lookup ghcr.io: no such host", false],
   ])("%s → %s", (stderr, want) => {
@@ -42,5 +45,15 @@ describe("rendered images", () => {
   });
   test("invalid YAML is an error, not an empty list", () => {
     expect(() => renderedImages("kind: [")).toThrow(/not valid YAML/);
+  });
+});
+
+describe("image repository not found", () => {
+  test.each([
+    ["Error: reading tags for r/org/wva: GET http://r/v2/org/wva/tags/list?n=1000: NAME_UNKNOWN: repository name not known to registry", true],
+    ["Error: reading tags for r/org/wva: GET http://r/v2/org/wva/tags/list?n=1000: UNAUTHORIZED: authentication required", false],
+    ["Error: Get \"https://r/v2/\": dial tcp: connection refused", false],
+  ])("%s → %s", (stderr, want) => {
+    expect(isRepositoryNotFound(stderr)).toBe(want);
   });
 });

@@ -1,4 +1,4 @@
-/** Reading what helm prints and renders: pushed references, and images in rendered manifests. */
+/** Reading what helm and crane print and render: pushed references, not-found errors, rendered images. */
 import { parseAllDocuments } from "yaml";
 
 /** What `helm push` reports: the reference it pushed and the manifest digest. */
@@ -17,9 +17,19 @@ export function parseHelmPush(output: string): HelmPushed {
   return { ref, digest };
 }
 
-/** True when helm's error text says the chart (or its repository) does not exist in the registry. */
+/**
+ * True when helm's error text says the chart version (or its repository) does not exist: a
+ * line ending in `<ref>: not found`, or the registry's NAME_UNKNOWN/MANIFEST_UNKNOWN codes.
+ * Anything else (`basic credential not found`, unauthorized, DNS…) is not "absent".
+ */
 export function isChartNotFound(stderr: string): boolean {
-  return /not found|name unknown|manifest unknown|NAME_UNKNOWN|MANIFEST_UNKNOWN|404/i.test(stderr);
+  if (/credential/i.test(stderr)) return false;
+  return /:\d*[^\s:]*:\s*not found\s*$/m.test(stderr) || /name unknown|manifest unknown|NAME_UNKNOWN|MANIFEST_UNKNOWN/.test(stderr);
+}
+
+/** True when crane's error text says the image repository does not exist (so it has no tags yet). */
+export function isRepositoryNotFound(stderr: string): boolean {
+  return /NAME_UNKNOWN|repository name not known/.test(stderr);
 }
 
 /** Every container image (init containers included) of every workload in rendered manifests, by `Kind/name`. */

@@ -5,19 +5,21 @@
  */
 
 /**
- * Logs helm in to "$REGISTRY_HOST" when REGISTRY_PASSWORD is set (password on stdin), then runs
- * "$@". The credentials file lives on a tmpfs ($HELM_REGISTRY_CONFIG), not in the container's layer.
+ * Logs helm in to "$REGISTRY_HOST" when REGISTRY_PASSWORD is set (password on stdin; over plain
+ * HTTP when REGISTRY_PLAIN_HTTP=true), then runs "$@". The credentials file lives on a tmpfs ($HELM_REGISTRY_CONFIG), not in the container's layer.
  */
 export const HELM_LOGIN_THEN = `set -eu
-export HELM_REGISTRY_CONFIG=/run/registry-auth/config.json
+export HELM_REGISTRY_CONFIG="\${REGISTRY_AUTH_DIR:-/run/registry-auth}/config.json"
 if [ -n "\${REGISTRY_PASSWORD:-}" ]; then
-  printf '%s' "$REGISTRY_PASSWORD" | helm registry login "$REGISTRY_HOST" --username "\${REGISTRY_USER:?REGISTRY_USER is required with a password}" --password-stdin >/dev/null
+  plain=""
+  if [ "\${REGISTRY_PLAIN_HTTP:-false}" = true ]; then plain=--plain-http; fi
+  printf '%s' "$REGISTRY_PASSWORD" | helm registry login "$REGISTRY_HOST" --username "\${REGISTRY_USER:?REGISTRY_USER is required with a password}" --password-stdin $plain >/dev/null
 fi
 exec "$@"`;
 
 /** The same for crane: DOCKER_CONFIG on a tmpfs, `crane auth login` when a password is set, then "$@". */
 export const CRANE_LOGIN_THEN = `set -eu
-export DOCKER_CONFIG=/run/registry-auth
+export DOCKER_CONFIG="\${REGISTRY_AUTH_DIR:-/run/registry-auth}"
 if [ -n "\${REGISTRY_PASSWORD:-}" ]; then
   printf '%s' "$REGISTRY_PASSWORD" | crane auth login "$REGISTRY_HOST" --username "\${REGISTRY_USER:?REGISTRY_USER is required with a password}" --password-stdin >/dev/null
 fi
