@@ -156,6 +156,7 @@ export class Image {
    * @param username Registry user.
    * @param password Registry token as a Secret.
    * @param registryService Service bound under the registry's host name.
+   * @param plainHttp Talk to the registry over plain HTTP (a local test registry).
    */
   @func({ cache: "never" })
   async listTags(
@@ -163,6 +164,7 @@ export class Image {
     username?: string,
     password?: Secret,
     registryService?: Service,
+    plainHttp = false,
   ): Promise<string[]> {
     const { host, path } = parseRepository(repository);
     if (password && !username) throw new Error("a registry password needs a username");
@@ -173,10 +175,8 @@ export class Image {
       .withEnvVariable("REGISTRY_HOST", host)
       .withEnvVariable("WVA_RUN", runId());
     const args = ["crane", "ls", `${host}/${path}`];
-    if (registryService) {
-      c = c.withServiceBinding(host.split(":")[0], registryService);
-      args.push("--insecure");
-    }
+    if (registryService) c = c.withServiceBinding(host.split(":")[0], registryService);
+    if (registryService || plainHttp) args.push("--insecure");
     if (password) c = c.withEnvVariable("REGISTRY_USER", username!).withSecretVariable("REGISTRY_PASSWORD", password);
     const run = c.withExec(["sh", "-c", CRANE_LOGIN_THEN, "crane-login", ...args], { expect: ReturnType.Any });
     if ((await run.exitCode()) === 0) {

@@ -352,6 +352,7 @@ export class Wva {
    * @param chart The chart directory; defaults to charts/workload-variant-autoscaler in the source.
    * @param helmImage Image with helm v3 and sh.
    * @param helmDocsImage Image with helm-docs.
+   * @param plainHttp Talk to the registry over plain HTTP (a local test registry).
    */
   @func({ cache: "never" })
   async releaseChart(
@@ -364,10 +365,11 @@ export class Wva {
     chart?: Directory,
     helmImage = "alpine/helm:3.22.0",
     helmDocsImage = "jnorwood/helm-docs:v1.14.2",
+    plainHttp = false,
   ): Promise<string> {
     const released = await (await this.chart(chart, helmImage, helmDocsImage)).withRelease(tag, imageRepository);
     await released.lint();
-    return released.push(registry, username, password, force);
+    return released.push(registry, username, password, force, plainHttp);
   }
 
   /**
@@ -438,6 +440,7 @@ export class Wva {
    * @param helmDocsImage Image with helm-docs.
    * @param craneImage Image with crane and sh, to list existing tags.
    * @param registryImage Registry image the dry run pushes to (CNCF distribution).
+   * @param plainHttp Talk to the registries over plain HTTP (a local test registry; image pushes over HTTP need a localhost name or engine registry config).
    */
   @func({ cache: "never" })
   async release(
@@ -457,12 +460,14 @@ export class Wva {
     helmDocsImage = "jnorwood/helm-docs:v1.14.2",
     craneImage = "gcr.io/go-containerregistry/crane/debug:v0.22.1",
     registryImage = "registry:2.8.3",
+    plainHttp = false,
   ): Promise<string> {
     parseReleaseTag(tag); // a bad tag fails before the chart or the Go toolchain is even looked at
     return runRelease({
       tag,
       dryRun,
       force,
+      plainHttp,
       imageRepository,
       chartRegistry,
       username,

@@ -25,6 +25,8 @@ export interface ReleasePlan {
   tag: string;
   dryRun: boolean;
   force: boolean;
+  /** Talk to the registries over plain HTTP (a local test registry; the engine itself allows HTTP only for localhost names). */
+  plainHttp: boolean;
   imageRepository: string;
   chartRegistry: string;
   username?: string;
@@ -84,7 +86,7 @@ export async function runRelease(plan: ReleasePlan): Promise<string> {
     // 2. Prepare and check, still without side effects.
     const chart = await plan.chart.withRelease(t.tag, imageRepository);
     await chart.lint();
-    const plainHttp = plan.dryRun;
+    const plainHttp = plan.dryRun || plan.plainHttp;
     if (!plan.force && (await chart.exists(chartRegistry, creds.username, creds.password, plainHttp, service))) {
       throw new Error(
         `chart version ${t.chartVersion} already exists in ${chartRegistry}; refusing to overwrite it (pass --force to release anyway)`,
@@ -92,7 +94,7 @@ export async function runRelease(plan: ReleasePlan): Promise<string> {
     }
     const builder = plan.image(await plan.binaries(plan.platforms, t.tag), t.tag);
     const existing =
-      plan.existingTags ?? (await builder.listTags(listRepository, creds.username, creds.password, service));
+      plan.existingTags ?? (await builder.listTags(listRepository, creds.username, creds.password, service, plainHttp));
     if (!plan.force && existing.includes(t.tag)) {
       throw new Error(`image tag ${t.tag} already exists in ${plan.imageRepository}; refusing to overwrite it (pass --force to release anyway)`);
     }

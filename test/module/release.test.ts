@@ -260,6 +260,20 @@ describe("release", () => {
     );
   });
 
+  test("--plain-http reaches a plain-HTTP test registry with helm and crane", async () => {
+    const { engine, error } = await withFakeEngine(
+      () =>
+        wva().release("v0.4.1", false, false, "localhost:5000/wva", "oci://localhost:5000/charts", undefined, undefined,
+          ["linux/amd64"], undefined, "", chart(), undefined, undefined, undefined, undefined, undefined, true),
+      (e) => registry(e),
+    );
+    expect(error).toBeUndefined();
+    expect(lastExec(engine.chains.find((c) => runs(c, "crane", "ls"))!)!.slice(-4)).toEqual(["crane", "ls", "localhost:5000/wva", "--insecure"]);
+    expect(lastExec(engine.chains.find((c) => runs(c, "helm", "show", "chart"))!)!.at(-1)).toBe("--plain-http");
+    expect(lastExec(engine.chains.find((c) => runs(c, "helm", "push"))!)!.slice(-2)).toEqual(["oci://localhost:5000/charts", "--plain-http"]);
+    expect(engine.chainsWith("publish").map((c) => c.at(-1)!.args.address)).toEqual(["localhost:5000/wva:v0.4.1", "localhost:5000/wva:latest"]);
+  });
+
   test("an existing chart version is refused before anything is pushed", async () => {
     const { engine, error } = await withFakeEngine(
       () => wva().release("v0.4.1", false, false, REPO, undefined, undefined, undefined, undefined, [], "", chart()),
