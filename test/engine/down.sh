@@ -17,11 +17,23 @@ stop() { # stop <name>
   fi
   rm -f "$pidfile"
 }
+# The engine runs under tini (pid in engine.pid). It shuts down gracefully on TERM, syncing its
+# state, which can take a while; after 90 s it is killed (its mounts live in its own namespace).
+if [[ -f "$WVA_ENGINE_RUN/engine.pid" ]]; then
+  tini_pid=$(cat "$WVA_ENGINE_RUN/engine.pid")
+  for engine_pid in $(pgrep -P "$tini_pid" 2>/dev/null); do
+    kill -TERM "$engine_pid" 2>/dev/null
+    for _ in $(seq 450); do kill -0 "$engine_pid" 2>/dev/null || break; sleep 0.2; done
+    if kill -0 "$engine_pid" 2>/dev/null; then
+      kill -KILL "$engine_pid" && echo "engine (pid $engine_pid) did not stop within 90 s: killed"
+    fi
+  done
+fi
 stop engine
 stop registry
 rm -f "$WVA_ENGINE_SOCK"
 # the engine's CNI bridge, and ip_forward as it was before up.sh
-ip link show dagger0 >/dev/null 2>&1 && ip link delete dagger0 && echo "deleted bridge dagger0"
+ip link show "${WVA_ENGINE_NET}0" >/dev/null 2>&1 && ip link delete "${WVA_ENGINE_NET}0" && echo "deleted bridge ${WVA_ENGINE_NET}0"
 if [[ -f "$WVA_ENGINE_RUN/ip_forward.before" ]]; then
   sysctl -qw net.ipv4.ip_forward="$(cat "$WVA_ENGINE_RUN/ip_forward.before")"
   rm -f "$WVA_ENGINE_RUN/ip_forward.before"

@@ -3,9 +3,13 @@
 # which the layout hash in WVA_ENGINE_BIN takes care of.
 DAGGER_VERSION=${DAGGER_VERSION:-v0.21.8}
 WVA_ENGINE_CACHE=${WVA_ENGINE_CACHE:-$HOME/.cache/wva-engine}
-WVA_ENGINE_PREFIX=/opt/wva-dagger
-WVA_ENGINE_STATE=/var/lib/wva-dagger
-WVA_ENGINE_SOCK=/run/wva-dagger/engine.sock
+# Each can be overridden to run a second, independent engine (e.g. to time a cold bring-up).
+WVA_ENGINE_PREFIX=${WVA_ENGINE_PREFIX:-/opt/wva-dagger}
+WVA_ENGINE_STATE=${WVA_ENGINE_STATE:-/var/lib/wva-dagger}
+WVA_ENGINE_SOCK=${WVA_ENGINE_SOCK:-/run/wva-dagger/engine.sock}
+# The engine's container network: CNI bridge <name>0 with this address range.
+WVA_ENGINE_NET=${WVA_ENGINE_NET:-dagger}
+WVA_ENGINE_CIDR=${WVA_ENGINE_CIDR:-10.87.0.0/16}
 _engine_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # The build is keyed by the version, these paths and the build recipe (script + stubs).
 _layout_hash=$( { printf '%s\n' "$WVA_ENGINE_PREFIX" "$WVA_ENGINE_STATE" "$WVA_ENGINE_SOCK";
@@ -13,10 +17,10 @@ _layout_hash=$( { printf '%s\n' "$WVA_ENGINE_PREFIX" "$WVA_ENGINE_STATE" "$WVA_E
 WVA_ENGINE_BIN="$WVA_ENGINE_CACHE/bin-$DAGGER_VERSION-$_layout_hash"
 
 # Local OCI registry (Debian's distribution registry) on loopback, with basic auth.
-WVA_REGISTRY_ADDR=127.0.0.1:5123
+WVA_REGISTRY_ADDR=${WVA_REGISTRY_ADDR:-127.0.0.1:5123}
 WVA_REGISTRY_USER=wva
 # A throwaway password for a loopback-only test registry; tests read it from the state file.
 WVA_REGISTRY_PASSWORD=wva-local-test-password
 # Where up.sh keeps run-time state (pids, logs, config) and what tests read.
 WVA_ENGINE_RUN=${WVA_ENGINE_RUN:-$WVA_ENGINE_CACHE/run}
-WVA_STATE_DIR=$_engine_dir/.state
+WVA_STATE_DIR=${WVA_STATE_DIR:-$_engine_dir/.state}

@@ -72,7 +72,7 @@ crane=$(command -v crane || echo "$HOME/go/bin/crane")
 
 step "engine on unix://$WVA_ENGINE_SOCK"
 if ! alive "$WVA_ENGINE_RUN/engine.pid"; then
-  mkdir -p "$WVA_ENGINE_PREFIX/bin" "$WVA_ENGINE_PREFIX/content" "$WVA_ENGINE_STATE" "$(dirname "$WVA_ENGINE_SOCK")"
+  mkdir -p "$WVA_ENGINE_PREFIX/bin" "$WVA_ENGINE_PREFIX/content" "$WVA_ENGINE_STATE" "$(dirname "$WVA_ENGINE_SOCK")" /run/buildkit
   install -m 0755 "$WVA_ENGINE_BIN/dagger-init" "$WVA_ENGINE_BIN/dagger-engine" "$WVA_ENGINE_PREFIX/bin/"
   install -m 0755 "$(command -v runc)" "$WVA_ENGINE_PREFIX/bin/runc"
   cat > "$WVA_ENGINE_RUN/engine.toml" <<TOML
@@ -89,10 +89,13 @@ TOML
     mount -t overlay overlay -o "lowerdir=/usr/bin,upperdir=$0/usrbin/upper,workdir=$0/usrbin/work" /usr/bin
     ln -sf /usr/sbin/xtables-legacy-multi /usr/bin/xtables-legacy-multi
     ln -sf /usr/sbin/xtables-nft-multi /usr/bin/xtables-nft-multi
+    # the engine also listens on BuildKit'"'"'s default socket: keep that one private too
+    mount -t tmpfs tmpfs /run/buildkit
     exec tini -s -- "$1/bin/dagger-engine" --config "$0/engine.toml" --root "$2" --addr "unix://$3" \
-      --oci-cni-binary-dir /usr/lib/cni --oci-worker-platform linux/amd64 --oci-worker-platform linux/arm64
-  ' "$WVA_ENGINE_RUN" "$WVA_ENGINE_PREFIX" "$WVA_ENGINE_STATE" "$WVA_ENGINE_SOCK" \
-    > "$WVA_ENGINE_RUN/engine.log" 2>&1 < /dev/null &
+      --network-name "$4" --network-cidr "$5" --oci-cni-binary-dir /usr/lib/cni \
+      --oci-worker-platform linux/amd64 --oci-worker-platform linux/arm64
+  ' "$WVA_ENGINE_RUN" "$WVA_ENGINE_PREFIX" "$WVA_ENGINE_STATE" "$WVA_ENGINE_SOCK" "$WVA_ENGINE_NET" "$WVA_ENGINE_CIDR" \
+    >> "$WVA_ENGINE_RUN/engine.log" 2>&1 < /dev/null &
   echo $! > "$WVA_ENGINE_RUN/engine.pid"
 fi
 for _ in $(seq 150); do
