@@ -135,6 +135,7 @@ async function checkPushedChart(chart: Chart, chartRegistry: string, image: stri
     .from(chart.helmImage)
     .withServiceBinding(DRY_RUN_CONTAINER_HOST.split(":")[0], service)
     .withEnvVariable("WVA_RUN", runId())
+    .withDirectory("/pulled", dag.directory())
     .withExec([
       "helm", "pull", `${chartRegistry}/${released.name}`, "--version", released.version, "--plain-http", "--destination", "/pulled",
     ])
