@@ -5,13 +5,12 @@
  * "not found" from "not allowed", the push output parses, the pushed chart pulls and renders the
  * released image, and the image tags read back drive the `latest` decision.
  *
- * The registry binary comes from .tools/bin or PATH; when absent it is built once from the Go
- * module proxy into ~/.cache/wva-tools/registry-v3.0.0 (the layout of test/tools/install.sh).
+ * The registry binary comes from .tools/bin (test/tools/install.sh); a missing one fails the test.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { accessSync, constants, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { homedir, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -22,7 +21,6 @@ import { imageTags, parseReleaseTag } from "../../dagger/src/lib/tags.js";
 
 const repo = fileURLToPath(new URL("../../", import.meta.url));
 const PATH = `${join(repo, ".tools/bin")}${delimiter}${process.env.PATH ?? ""}`;
-const REGISTRY_VERSION = "v3.0.0";
 const USER = "ci-bot";
 const PASSWORD = "s3cr3t-registry-native-31";
 // bcrypt of PASSWORD (htpasswd format), generated once; the registry only accepts bcrypt.
@@ -46,21 +44,9 @@ function tool(name: string): string {
   return found;
 }
 
-/** The registry binary: found, cached, or built once from the Go module proxy. */
+/** The distribution registry binary, installed by test/tools/install.sh. */
 function registryBinary(): string {
-  const found = which("registry");
-  if (found) return found;
-  const root = process.env.WVA_TOOLS_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "wva-tools");
-  const dir = join(root, `registry-${REGISTRY_VERSION}`);
-  const bin = join(dir, "registry");
-  if (!existsSync(bin)) {
-    mkdirSync(dir, { recursive: true });
-    execFileSync(tool("go"), ["install", `github.com/distribution/distribution/v3/cmd/registry@${REGISTRY_VERSION}`], {
-      env: { ...process.env, GOBIN: dir },
-      stdio: "inherit",
-    });
-  }
-  return bin;
+  return tool("registry");
 }
 
 async function freePort(): Promise<number> {

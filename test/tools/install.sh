@@ -26,6 +26,7 @@ tools=(
   "kind          sigs.k8s.io/kind                                         v0.33.0"
   "controller-gen sigs.k8s.io/controller-tools/cmd/controller-gen         v0.17.2"
   "crane         github.com/google/go-containerregistry/cmd/crane         v0.22.1"
+  "registry      github.com/distribution/distribution/v3/cmd/registry     v3.0.0"
 )
 
 known=()
