@@ -6,7 +6,7 @@
 #   golangci-lint:<v>      the Go image + golangci-lint at /usr/bin/golangci-lint
 #   distroless/static      non-root static base (uid 65532), CA bundle, tzdata; linux/amd64 + linux/arm64
 #   helm:<v>               Debian bookworm + helm + helm-docs
-set -euo pipefail
+set -Eeuo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/layout.sh"
 
@@ -24,7 +24,9 @@ mkdir -p "$work" "$WVA_STATE_DIR"
 export DOCKER_CONFIG="$WVA_ENGINE_RUN/docker-config"   # crane's credentials, not the user's
 mkdir -p "$DOCKER_CONFIG"
 "$crane" auth login "$reg" -u "$WVA_REGISTRY_USER" -p "$WVA_REGISTRY_PASSWORD" >/dev/null 2>&1
-c() { "$crane" --insecure "$@"; }
+# crane logs every blob it pushes: keep that in a log, show its tail when something fails.
+c() { "$crane" --insecure "$@" 2>>"$work/crane.log"; }
+trap 'echo "build-images failed; last crane output:" >&2; tail -15 "$work/crane.log" >&2' ERR
 
 recipe_hash=$(sha256sum "$0" | cut -c1-12)
 # fresh <name> <ref>: true when <ref> is in the registry and was built by this recipe.

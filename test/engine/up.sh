@@ -80,6 +80,7 @@ if ! alive "$WVA_ENGINE_RUN/engine.pid"; then
   http = true
   insecure = true
 TOML
+  rm -f "$WVA_ENGINE_SOCK"   # a socket left by an engine that was killed
   cat /proc/sys/net/ipv4/ip_forward > "$WVA_ENGINE_RUN/ip_forward.before"
   rm -rf "$WVA_ENGINE_RUN/usrbin" && mkdir -p "$WVA_ENGINE_RUN/usrbin/upper" "$WVA_ENGINE_RUN/usrbin/work"
   # The engine points /usr/bin/iptables* at the xtables backend it picks; an overlay on /usr/bin,
@@ -104,6 +105,12 @@ for _ in $(seq 150); do
   sleep 0.2
 done
 [[ -S "$WVA_ENGINE_SOCK" ]] || { echo "engine socket did not appear" >&2; tail -30 "$WVA_ENGINE_RUN/engine.log" >&2; exit 1; }
+# The CLI must reach the engine and agree on the version.
+answer=$(cd / && echo '{ version }' | DO_NOT_TRACK=1 _EXPERIMENTAL_DAGGER_RUNNER_HOST="unix://$WVA_ENGINE_SOCK" \
+  timeout 120 "$WVA_ENGINE_BIN/dagger" query -M 2>&1) || true
+grep -q "\"$DAGGER_VERSION\"" <<<"$answer" \
+  || { echo "the CLI could not query the engine: $answer" >&2; tail -30 "$WVA_ENGINE_RUN/engine.log" >&2; exit 1; }
+echo "engine $DAGGER_VERSION answers on unix://$WVA_ENGINE_SOCK"
 
 cat > "$WVA_STATE_DIR/env.json" <<JSON
 {
