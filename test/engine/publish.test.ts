@@ -90,6 +90,20 @@ describe("publishing the controller image to a registry with auth", () => {
     expect((await imageIndex(repo, "multi-again")).status).toBe(200);
   });
 
+  it("the linux/arm64 image runs its controller under emulation and reports the stamped version", async () => {
+    const version = `v0.0.2-arm${run}`;
+    const out = await onEngine(async () => {
+      const image = await wva().image("linux/arm64", version, "", images.distrolessStatic);
+      const [platform, printed] = await Promise.all([
+        image.platform(),
+        image.withExec(["/manager", "-version"]).stdout(),
+      ]);
+      return { platform, printed };
+    });
+    expect(out.platform).toBe("linux/arm64");
+    expect(out.printed).toContain(version);
+  });
+
   it("a wrong password fails with an authentication error and pushes nothing", async () => {
     const before = await registryContents();
     const repo = `wva-test/denied-${run}`;
