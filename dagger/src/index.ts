@@ -441,6 +441,8 @@ export class Wva {
    * @param craneImage Image with crane and sh, to list existing tags.
    * @param registryImage Registry image the dry run pushes to (CNCF distribution).
    * @param plainHttp Talk to the registries over plain HTTP (a local test registry; image pushes over HTTP need a localhost name or engine registry config).
+   * @param skipChart Publish the image only (the tag-push workflow); the chart is released by another run.
+   * @param reuseImage When the image tag already exists, release the chart against it instead of refusing (nothing is pushed twice).
    */
   @func({ cache: "never" })
   async release(
@@ -461,12 +463,16 @@ export class Wva {
     craneImage = "gcr.io/go-containerregistry/crane/debug:v0.22.1",
     registryImage = "registry:2.8.3",
     plainHttp = false,
+    skipChart = false,
+    reuseImage = false,
   ): Promise<string> {
     parseReleaseTag(tag); // a bad tag fails before the chart or the Go toolchain is even looked at
     return runRelease({
       tag,
       dryRun,
       force,
+      skipChart,
+      reuseImage,
       plainHttp,
       imageRepository,
       chartRegistry,

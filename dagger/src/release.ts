@@ -25,6 +25,13 @@ export interface ReleasePlan {
   tag: string;
   dryRun: boolean;
   force: boolean;
+  /** Publish the image only (the tag-push workflow); the chart is released by another run. */
+  skipChart: boolean;
+  /**
+   * When the image tag already exists (the tag-push workflow published it), release the chart
+   * against it instead of refusing; nothing is pushed twice.
+   */
+  reuseImage: boolean;
   /** Talk to the registries over plain HTTP (a local test registry; the engine itself allows HTTP only for localhost names). */
   plainHttp: boolean;
   imageRepository: string;
@@ -51,7 +58,7 @@ export interface ReleaseResult {
   tags: string[];
   platforms: string[];
   latest: { moves: boolean; reason: string };
-  chart: string;
+  chart?: string;
   rendered?: string[];
 }
 
@@ -68,6 +75,9 @@ export async function runRelease(plan: ReleasePlan): Promise<string> {
   const imageRepo = parseRepository(plan.imageRepository);
   const chartRepo = parseRepository(plan.chartRegistry);
   if (!plan.dryRun && plan.password && !plan.username) throw new Error("a registry password needs --username");
+  if (plan.skipChart && plan.reuseImage) {
+    throw new Error("--skip-chart with --reuse-image would release nothing; drop one of them");
+  }
 
   let service: Service | undefined;
   let imageRepository = plan.imageRepository;
@@ -84,10 +94,10 @@ export async function runRelease(plan: ReleasePlan): Promise<string> {
   }
   try {
     // 2. Prepare and check, still without side effects.
-    const chart = await plan.chart.withRelease(t.tag, imageRepository);
-    await chart.lint();
+    const chart = plan.skipChart ? undefined : await plan.chart.withRelease(t.tag, imageRepository);
+    await chart?.lint();
     const plainHttp = plan.dryRun || plan.plainHttp;
-    if (!plan.force && (await chart.exists(chartRegistry, creds.username, creds.password, plainHttp, service))) {
+    if (chart && !plan.force && (await chart.exists(chartRegistry, creds.username, creds.password, plainHttp, service))) {
       throw new Error(
         `chart version ${t.chartVersion} already exists in ${chartRegistry}; refusing to overwrite it (pass --force to release anyway)`,
       );
@@ -95,14 +105,20 @@ export async function runRelease(plan: ReleasePlan): Promise<string> {
     const builder = plan.image(await plan.binaries(plan.platforms, t.tag), t.tag);
     const existing =
       plan.existingTags ?? (await builder.listTags(listRepository, creds.username, creds.password, service, plainHttp));
-    if (!plan.force && existing.includes(t.tag)) {
-      throw new Error(`image tag ${t.tag} already exists in ${plan.imageRepository}; refusing to overwrite it (pass --force to release anyway)`);
+    const reuse = existing.includes(t.tag) && !plan.force && plan.reuseImage;
+    if (existing.includes(t.tag) && !plan.force && !reuse) {
+      throw new Error(
+        `image tag ${t.tag} already exists in ${plan.imageRepository}; refusing to overwrite it ` +
+          "(pass --reuse-image to release the chart against it, or --force to rebuild and overwrite it)",
+      );
     }
-    const tags = imageTags(t.tag, existing);
+    const tags = reuse ? [] : imageTags(t.tag, existing);
 
     // 3. Side effects: image (built once, every tag is the same index), then chart.
-    const imageRefs = await builder.publish(tags, imageRepository, plan.platforms, creds.username, creds.password, service);
-    const chartRef = await chart.push(chartRegistry, creds.username, creds.password, plan.force, plainHttp, service);
+    const imageRefs = reuse
+      ? [`${imageRepository}:${t.tag}`]
+      : await builder.publish(tags, imageRepository, plan.platforms, creds.username, creds.password, service);
+    const chartRef = await chart?.push(chartRegistry, creds.username, creds.password, plan.force, plainHttp, service);
 
     const result: ReleaseResult = {
       tag: t.tag,
@@ -111,11 +127,13 @@ export async function runRelease(plan: ReleasePlan): Promise<string> {
       imageRefs,
       tags,
       platforms: plan.platforms,
-      latest: latestDecision(t.tag, existing),
+      latest: reuse
+        ? { moves: false, reason: `image ${t.tag} was already published; reused, not pushed again` }
+        : latestDecision(t.tag, existing),
       chart: chartRef,
     };
     // 4. Dry run: the pushed chart must render with the image that was pushed.
-    if (plan.dryRun) {
+    if (plan.dryRun && chart) {
       result.rendered = await checkPushedChart(chart, chartRegistry, `${imageRepository}:${t.tag}`, service!);
     }
     return releaseSummary(result);
@@ -157,10 +175,10 @@ export function releaseSummary(r: ReleaseResult): string {
   const lines = [
     `release ${r.tag}${r.dryRun ? ` (dry run against an in-engine registry, ${DRY_RUN_ENGINE_HOST})` : ""}`,
     `image      ${r.image}`,
-    `tags       ${r.tags.join(", ")}`,
+    `tags       ${r.tags.length ? r.tags.join(", ") : "(none pushed)"}`,
     `platforms  ${r.platforms.join(", ")}`,
     `latest     ${r.latest.moves ? "moved" : "unchanged"} (${r.latest.reason})`,
-    `chart      ${r.chart}`,
+    `chart      ${r.chart ?? "(skipped: image only)"}`,
   ];
   for (const line of r.rendered ?? []) lines.push(`renders    ${line} ✔`);
   return lines.join("\n");

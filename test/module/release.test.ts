@@ -289,8 +289,48 @@ describe("release", () => {
       () => wva().release("v0.4.1", false, false, REPO, undefined, undefined, undefined, undefined, ["v0.4.1"], "", chart()),
       (e) => registry(e),
     );
-    expect(String(error)).toMatch(/image tag v0.4.1 already exists/);
+    expect(String(error)).toMatch(/image tag v0.4.1 already exists[^]*--reuse-image[^]*--force/);
     expect(engine.chainsWith("publish")).toEqual([]);
+  });
+
+  /** release(tag) with these existing image tags, --skip-chart and --reuse-image. */
+  const releaseWith = (tag: string, existing: string[], skipChart: boolean, reuseImage: boolean) =>
+    wva().release(tag, false, false, REPO, undefined, "ci-bot", dag.setSecret("t", REGISTRY_TOKEN), undefined, existing, "",
+      chart(), undefined, undefined, undefined, undefined, undefined, false, skipChart, reuseImage);
+
+  test("--skip-chart publishes the image (and latest) only: no chart lint, check or push", async () => {
+    const { engine, result, error } = await withFakeEngine(() => releaseWith("v0.4.1", ["v0.4.0"], true, false), (e) => registry(e));
+    expect(error).toBeUndefined();
+    expect(engine.chainsWith("publish").map((c) => c.at(-1)!.args.address)).toEqual([`${REPO}:v0.4.1`, `${REPO}:latest`]);
+    expect(engine.chains.some((c) => runs(c, "helm"))).toBe(false);
+    expect(engine.execs().some((a) => a.includes("helm-docs"))).toBe(false);
+    expect(result).toContain("chart      (skipped: image only)");
+  });
+
+  test("--reuse-image releases the chart against an image the tag push already published, pushing no image", async () => {
+    const { engine, result, error } = await withFakeEngine(
+      () => releaseWith("v0.4.1", ["v0.4.0", "v0.4.1", "latest"], false, true),
+      (e) => registry(e),
+    );
+    expect(error).toBeUndefined();
+    expect(engine.chainsWith("publish")).toEqual([]);
+    expect(engine.chains.some((c) => runs(c, "helm", "push"))).toBe(true);
+    const values = engine.steps("withNewFile").find((s) => s.args.path === "values.yaml")!.args.contents;
+    expect(parse(values).wva.image).toEqual({ repository: REPO, tag: "v0.4.1" });
+    expect(result).toContain("tags       (none pushed)");
+    expect(result).toContain("latest     unchanged (image v0.4.1 was already published; reused, not pushed again)");
+  });
+
+  test("--reuse-image still publishes when the image tag does not exist yet", async () => {
+    const { engine, error } = await withFakeEngine(() => releaseWith("v0.4.1", ["v0.4.0"], false, true), (e) => registry(e));
+    expect(error).toBeUndefined();
+    expect(engine.chainsWith("publish").map((c) => c.at(-1)!.args.address)).toEqual([`${REPO}:v0.4.1`, `${REPO}:latest`]);
+  });
+
+  test("--skip-chart with --reuse-image is refused before anything runs", async () => {
+    const { engine, error } = await withFakeEngine(() => releaseWith("v0.4.1", [], true, true));
+    expect(String(error)).toMatch(/would release nothing/);
+    expect(engine.queries.filter((q) => !q.includes("setSecret"))).toEqual([]);
   });
 
   test("--force overwrites: no existence check, image and chart pushed", async () => {

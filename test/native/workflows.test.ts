@@ -105,6 +105,16 @@ describe("workflow files", () => {
     expect(c("ci-pr-checks.yaml").group).toContain("github.event.pull_request.number");
   });
 
+  it("release through `release`, whose latest rule and overwrite guards apply: never a hand-written latest tag", () => {
+    const calls = (f: string) =>
+      Object.values<any>(wf(f).jobs).flatMap((j) => j.steps.filter((s: any) => s.uses === DAGGER_ACTION).map((s: any) => s.with.args as string));
+    expect(calls("ci-release.yaml")).toEqual([expect.stringMatching(/^release --tag "\$TAG" --skip-chart /)]);
+    expect(calls("helm-release.yaml")[0]).toMatch(/^release --tag "\$TAG" --reuse-image /);
+    for (const f of ["ci-release.yaml", "helm-release.yaml"]) {
+      for (const args of calls(f)) expect(args).not.toMatch(/latest|--force/);
+    }
+  });
+
   it("pass secrets only through env:, as env:// Secrets or $VARs", () => {
     for (const f of files) {
       for (const job of Object.values<any>(wf(f).jobs)) {
