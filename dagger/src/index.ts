@@ -56,9 +56,46 @@ export class Wva {
   @func()
   controllerGenVersion: string;
 
+  /** Static non-root base image of the controller image (pinned by tag; pass a digest to pin harder). */
+  @func()
+  baseImage: string;
+
+  /** Image with helm v3 and sh (chart lint, package, push). */
+  @func()
+  helmImage: string;
+
+  /** Image with helm-docs (chart README); may be the helm image when it has both tools. */
+  @func()
+  helmDocsImage: string;
+
+  /** Image with crane and sh (reads the tags already in the image repository). */
+  @func()
+  craneImage: string;
+
+  /** Registry image (CNCF distribution) the release dry run pushes to. */
+  @func()
+  registryImage: string;
+
+  /** Image with git, sh and base64 (commits the released chart files). */
+  @func()
+  gitImage: string;
+
+  /** Docker-in-Docker image of the Kind e2e's Docker daemon service. */
+  @func()
+  dockerImage: string;
+
+  /** Kind node image of the e2e cluster (sets its Kubernetes version). */
+  @func()
+  kindNodeImage: string;
+
+  /** Image with kubectl and helm (Kind and OpenShift e2e). */
+  @func()
+  kubectlImage: string;
+
   goModCache?: CacheVolume;
   goBuildCache?: CacheVolume;
   golangciLintCache?: CacheVolume;
+  chartDirectory?: Directory;
 
   /**
    * @param source The repository's source tree; defaults to the repository the module is called from.
@@ -69,6 +106,16 @@ export class Wva {
    * @param goModCache Cache volume for the Go module cache (default key `wva-go-mod`).
    * @param goBuildCache Cache volume for the Go build cache (default key `wva-go-build-<goVersion>`).
    * @param golangciLintCache Cache volume for golangci-lint (default key `wva-golangci-lint-<goVersion>`).
+   * @param chart The Helm chart; defaults to charts/workload-variant-autoscaler in the source.
+   * @param baseImage Static non-root base image of the controller image.
+   * @param helmImage Image with helm v3 and sh.
+   * @param helmDocsImage Image with helm-docs (may be the helm image when it has both).
+   * @param craneImage Image with crane and sh, to read existing image tags.
+   * @param registryImage Registry image (CNCF distribution) for the release dry run.
+   * @param gitImage Image with git, sh and base64, to commit the released chart files.
+   * @param dockerImage Docker-in-Docker image of the Kind e2e's Docker daemon.
+   * @param kindNodeImage Kind node image of the e2e cluster.
+   * @param kubectlImage Image with kubectl and helm for the e2e runs.
    */
   constructor(
     @argument({
@@ -83,6 +130,16 @@ export class Wva {
     goModCache?: CacheVolume,
     goBuildCache?: CacheVolume,
     golangciLintCache?: CacheVolume,
+    chart?: Directory,
+    baseImage = "gcr.io/distroless/static:nonroot",
+    helmImage = "alpine/helm:3.22.0",
+    helmDocsImage = "jnorwood/helm-docs:v1.14.2",
+    craneImage = "gcr.io/go-containerregistry/crane/debug:v0.22.1",
+    registryImage = "registry:2.8.3",
+    gitImage = "alpine/git:2.47.2",
+    dockerImage = "docker:28.5.1-dind",
+    kindNodeImage = "kindest/node:v1.32.0",
+    kubectlImage = "alpine/k8s:1.32.1",
   ) {
     this.source = source;
     this.goVersion = goVersion;
@@ -92,6 +149,16 @@ export class Wva {
     this.goModCache = goModCache;
     this.goBuildCache = goBuildCache;
     this.golangciLintCache = golangciLintCache;
+    this.chartDirectory = chart;
+    this.baseImage = baseImage;
+    this.helmImage = helmImage;
+    this.helmDocsImage = helmDocsImage;
+    this.craneImage = craneImage;
+    this.registryImage = registryImage;
+    this.gitImage = gitImage;
+    this.dockerImage = dockerImage;
+    this.kindNodeImage = kindNodeImage;
+    this.kubectlImage = kubectlImage;
   }
 
   /** The Go toolchain stages, configured for this repository (Go version resolved from go.mod). */
@@ -224,41 +291,23 @@ export class Wva {
     return new Github(token, repository, apiUrl, this.source);
   }
 
-  /**
-   * The Helm chart with the helm and helm-docs tools: lint, template, docs, package, push.
-   *
-   * @param chart The chart directory; defaults to charts/workload-variant-autoscaler in the source.
-   * @param helmImage Image with helm v3 and sh (default alpine/helm 3.22.0).
-   * @param helmDocsImage Image with helm-docs on PATH (default jnorwood/helm-docs v1.14.2); may be the helm image when it has both.
-   */
+  /** The Helm chart with the helm and helm-docs tools: lint, template, docs, package, push. */
   @func()
-  async chart(
-    chart?: Directory,
-    helmImage = "alpine/helm:3.22.0",
-    helmDocsImage = "jnorwood/helm-docs:v1.14.2",
-  ): Promise<Chart> {
-    if (!chart && !(await this.source.exists(CHART_PATH))) {
+  async chart(): Promise<Chart> {
+    if (!this.chartDirectory && !(await this.source.exists(CHART_PATH))) {
       throw new Error(`the source has no ${CHART_PATH}; pass --chart <chart directory>`);
     }
-    return new Chart(chart ?? this.source.directory(CHART_PATH), helmImage, helmDocsImage);
+    return new Chart(this.chartDirectory ?? this.source.directory(CHART_PATH), this.helmImage, this.helmDocsImage);
   }
 
   /**
    * Lints the chart (`helm lint --strict`, `helm template`) and fails when its README.md is not
    * what helm-docs generates.
-   *
-   * @param chart The chart directory; defaults to charts/workload-variant-autoscaler in the source.
-   * @param helmImage Image with helm v3 and sh.
-   * @param helmDocsImage Image with helm-docs.
    */
   @func()
   @check()
-  async helmLint(
-    chart?: Directory,
-    helmImage = "alpine/helm:3.22.0",
-    helmDocsImage = "jnorwood/helm-docs:v1.14.2",
-  ): Promise<void> {
-    const c = await this.chart(chart, helmImage, helmDocsImage);
+  async helmLint(): Promise<void> {
+    const c = await this.chart();
     await Promise.all([c.lint(), c.checkDocs()]);
   }
 
@@ -269,18 +318,12 @@ export class Wva {
    * @param platform Target platform, os/arch.
    * @param version Version stamped into the binary and the image metadata.
    * @param revision Git commit for org.opencontainers.image.revision.
-   * @param base Static non-root base image (pinned by tag; pass a digest-pinned reference to pin harder).
    */
   @func()
-  async image(
-    platform = "linux/amd64",
-    version = "dev",
-    revision = "",
-    base = "gcr.io/distroless/static:nonroot",
-  ): Promise<Container> {
+  async image(platform = "linux/amd64", version = "dev", revision = ""): Promise<Container> {
     const go = await this.go();
     const binaries = dag.directory().withFile(`${platformSlug(platform)}/manager`, go.build(platform, version));
-    return new Image(binaries, version, revision, undefined, undefined, base).container(platform);
+    return this.imageOf(binaries, version, revision).container(platform);
   }
 
   /**
@@ -294,7 +337,6 @@ export class Wva {
    * @param password Registry token as a Secret (e.g. env://CR_TOKEN).
    * @param version Version stamped into the binaries and the image metadata.
    * @param revision Git commit for org.opencontainers.image.revision.
-   * @param base Static non-root base image.
    */
   @func({ cache: "never" })
   async publishImage(
@@ -305,10 +347,9 @@ export class Wva {
     password?: Secret,
     version = "dev",
     revision = "",
-    base = "gcr.io/distroless/static:nonroot",
   ): Promise<string[]> {
     const go = await this.go();
-    return new Image(go.binaries(platforms, version), version, revision, undefined, undefined, base).publish(
+    return this.imageOf(go.binaries(platforms, version), version, revision).publish(
       tags,
       repository,
       platforms,
@@ -324,19 +365,13 @@ export class Wva {
    *
    * @param tag Release tag, vMAJOR.MINOR.PATCH[-PRERELEASE].
    * @param imageRepository Image repository written to wva.image.repository.
-   * @param chart The chart directory; defaults to charts/workload-variant-autoscaler in the source.
-   * @param helmImage Image with helm v3 and sh.
-   * @param helmDocsImage Image with helm-docs.
    */
   @func()
   async chartForRelease(
     tag: string,
     imageRepository = "ghcr.io/llm-d-incubation/workload-variant-autoscaler",
-    chart?: Directory,
-    helmImage = "alpine/helm:3.22.0",
-    helmDocsImage = "jnorwood/helm-docs:v1.14.2",
   ): Promise<Directory> {
-    return (await (await this.chart(chart, helmImage, helmDocsImage)).withRelease(tag, imageRepository)).directory;
+    return (await (await this.chart()).withRelease(tag, imageRepository)).directory;
   }
 
   /**
@@ -349,9 +384,6 @@ export class Wva {
    * @param username Registry user (e.g. CR_USER).
    * @param password Registry token as a Secret (e.g. env://CR_TOKEN).
    * @param force Push even when this chart version already exists.
-   * @param chart The chart directory; defaults to charts/workload-variant-autoscaler in the source.
-   * @param helmImage Image with helm v3 and sh.
-   * @param helmDocsImage Image with helm-docs.
    * @param plainHttp Talk to the registry over plain HTTP (a local test registry).
    */
   @func({ cache: "never" })
@@ -362,12 +394,9 @@ export class Wva {
     username?: string,
     password?: Secret,
     force = false,
-    chart?: Directory,
-    helmImage = "alpine/helm:3.22.0",
-    helmDocsImage = "jnorwood/helm-docs:v1.14.2",
     plainHttp = false,
   ): Promise<string> {
-    const released = await (await this.chart(chart, helmImage, helmDocsImage)).withRelease(tag, imageRepository);
+    const released = await (await this.chart()).withRelease(tag, imageRepository);
     await released.lint();
     return released.push(registry, username, password, force, plainHttp);
   }
@@ -383,11 +412,8 @@ export class Wva {
    * @param repositoryUrl HTTPS URL of the repository.
    * @param imageRepository Image repository written to wva.image.repository.
    * @param chartPath Path of the chart in the repository.
-   * @param chart The chart directory; defaults to charts/workload-variant-autoscaler in the source.
-   * @param gitImage Image with git, sh and base64.
    * @param authorName Commit author name.
    * @param authorEmail Commit author email.
-   * @param helmDocsImage Image with helm-docs.
    */
   @func({ cache: "never" })
   async commitChart(
@@ -397,14 +423,11 @@ export class Wva {
     repositoryUrl = "https://github.com/llm-d-incubation/workload-variant-autoscaler.git",
     imageRepository = "ghcr.io/llm-d-incubation/workload-variant-autoscaler",
     chartPath = CHART_PATH,
-    chart?: Directory,
-    gitImage = "alpine/git:2.47.2",
     authorName = "github-actions[bot]",
     authorEmail = "41898282+github-actions[bot]@users.noreply.github.com",
-    helmDocsImage = "jnorwood/helm-docs:v1.14.2",
   ): Promise<string> {
     const t = parseReleaseTag(tag);
-    const released = await (await this.chart(chart, undefined, helmDocsImage)).withRelease(t.tag, imageRepository);
+    const released = await (await this.chart()).withRelease(t.tag, imageRepository);
     return commitChart({
       files: released.releasedFiles(),
       token,
@@ -414,7 +437,7 @@ export class Wva {
       message: `chore(release): chart ${t.chartVersion} for ${t.tag}`,
       authorName,
       authorEmail,
-      gitImage,
+      gitImage: this.gitImage,
     });
   }
 
@@ -434,12 +457,6 @@ export class Wva {
    * @param platforms Platforms of the image index.
    * @param existingTags Tags already in the image repository; read from the registry when not given.
    * @param revision Git commit for org.opencontainers.image.revision.
-   * @param chart The chart directory; defaults to charts/workload-variant-autoscaler in the source.
-   * @param base Static non-root base image.
-   * @param helmImage Image with helm v3 and sh.
-   * @param helmDocsImage Image with helm-docs.
-   * @param craneImage Image with crane and sh, to list existing tags.
-   * @param registryImage Registry image the dry run pushes to (CNCF distribution).
    * @param plainHttp Talk to the registries over plain HTTP (a local test registry; image pushes over HTTP need a localhost name or engine registry config).
    * @param skipChart Publish the image only (the tag-push workflow); the chart is released by another run.
    * @param reuseImage When the image tag already exists, release the chart against it instead of refusing (nothing is pushed twice).
@@ -456,12 +473,6 @@ export class Wva {
     platforms: string[] = ["linux/amd64", "linux/arm64"],
     existingTags?: string[],
     revision = "",
-    chart?: Directory,
-    base = "gcr.io/distroless/static:nonroot",
-    helmImage = "alpine/helm:3.22.0",
-    helmDocsImage = "jnorwood/helm-docs:v1.14.2",
-    craneImage = "gcr.io/go-containerregistry/crane/debug:v0.22.1",
-    registryImage = "registry:2.8.3",
     plainHttp = false,
     skipChart = false,
     reuseImage = false,
@@ -481,11 +492,15 @@ export class Wva {
       platforms,
       existingTags,
       binaries: async (p, v) => (await this.go()).binaries(p, v),
-      chart: await this.chart(chart, helmImage, helmDocsImage),
-      image: (binaries, version) =>
-        new Image(binaries, version, revision, undefined, undefined, base, undefined, craneImage),
-      registryImage,
+      chart: skipChart ? undefined : await this.chart(),
+      image: (binaries, version) => this.imageOf(binaries, version, revision),
+      registryImage: this.registryImage,
     });
+  }
+
+  /** The Image object for these binaries, on the configured base, listing tags with crane. */
+  private imageOf(binaries: Directory, version: string, revision: string): Image {
+    return new Image(binaries, version, revision, undefined, undefined, this.baseImage, undefined, this.craneImage);
   }
 
   /**
@@ -494,9 +509,6 @@ export class Wva {
    *
    * @param clusterName Kind cluster name.
    * @param kindVersion Kind version (built with `go install sigs.k8s.io/kind@<version>`).
-   * @param nodeImage Kind node image (sets the Kubernetes version).
-   * @param dockerImage Docker-in-Docker image of the Docker daemon service.
-   * @param toolsImage Image with kubectl and helm.
    * @param workers Worker nodes besides the control plane.
    * @param gpuType Emulated GPU layout: mix, nvidia-mix, amd-mix, nvidia or amd.
    * @param gpusPerNode Emulated GPUs per node.
@@ -506,9 +518,6 @@ export class Wva {
   async kind(
     clusterName = "wva-e2e",
     kindVersion = "v0.33.0",
-    nodeImage = "kindest/node:v1.32.0",
-    dockerImage = "docker:28.5.1-dind",
-    toolsImage = "alpine/k8s:1.32.1",
     workers = 2,
     gpuType = "mix",
     gpusPerNode = 4,
@@ -516,7 +525,7 @@ export class Wva {
   ): Promise<Kind> {
     const go = await this.go();
     return new Kind(
-      clusterName, kindVersion, nodeImage, dockerImage, toolsImage, go.image, workers, gpuType, gpusPerNode,
+      clusterName, kindVersion, this.kindNodeImage, this.dockerImage, this.kubectlImage, go.image, workers, gpuType, gpusPerNode,
       undefined, undefined, kindBinary, this.goModCache, undefined,
     );
   }
@@ -528,12 +537,11 @@ export class Wva {
    *
    * @param timeout go test -timeout.
    * @param packages Go packages of the e2e tests.
-   * @param chart The chart directory; defaults to charts/workload-variant-autoscaler in the source.
    */
   @func({ cache: "never" })
-  async e2eResult(timeout = "30m", packages: string[] = ["./test/e2e/..."], chart?: Directory): Promise<E2eResult> {
-    const kind = await this.kind();
-    return kind.test(await this.image(), chart ?? this.source.directory(CHART_PATH), this.source, timeout, packages);
+  async e2eResult(timeout = "30m", packages: string[] = ["./test/e2e/..."]): Promise<E2eResult> {
+    const [kind, chart, image] = await Promise.all([this.kind(), this.chart(), this.image()]);
+    return kind.test(image, chart.directory, this.source, timeout, packages);
   }
 
   /**
@@ -566,10 +574,8 @@ export class Wva {
    * @param targetUrl Completions URL of the load; the llm-d inference gateway of `namespace` by default.
    * @param requiredGpus GPUs that must be free to start.
    * @param recommendedGpus GPUs that should be free.
-   * @param toolsImage Image with kubectl and helm.
    * @param loadImage Image of the load workers (curl + sh).
    * @param helmSet Extra `--set key=value` for the chart.
-   * @param chart The chart directory; defaults to charts/workload-variant-autoscaler in the source.
    */
   @func({ cache: "never" })
   async openshiftE2e(
@@ -585,17 +591,15 @@ export class Wva {
     targetUrl = "",
     requiredGpus = 2,
     recommendedGpus = 3,
-    toolsImage = "alpine/k8s:1.32.1",
     loadImage = "quay.io/curl/curl:8.11.1",
     helmSet: string[] = [],
-    chart?: Directory,
   ): Promise<E2eResult> {
     const run = new OpenShift(
       namespace, model, requestRate, numPrompts, maxTokens, deployment, targetUrl, undefined, undefined,
-      toolsImage, loadImage, undefined, requiredGpus, recommendedGpus, undefined, undefined, undefined, undefined,
+      this.kubectlImage, loadImage, undefined, requiredGpus, recommendedGpus, undefined, undefined, undefined, undefined,
       skipCleanup, helmSet,
     );
-    return run.run(kubeconfig, image, chart ?? this.source.directory(CHART_PATH));
+    return run.run(kubeconfig, image, (await this.chart()).directory);
   }
 
   /** The pull-request stages by name, in report order. */

@@ -42,8 +42,8 @@ export interface ReleasePlan {
   existingTags?: string[];
   /** The controller binaries for the platforms, built once (lazy until published). */
   binaries: (platforms: string[], version: string) => Promise<Directory>;
-  /** The chart to release (before its release edits). */
-  chart: Chart;
+  /** The chart to release (before its release edits); absent only with skipChart. */
+  chart?: Chart;
   /** Makes the Image from the binaries; configured with labels, base and crane image. */
   image: (binaries: Directory, version: string) => Image;
   registryImage: string;
@@ -94,7 +94,8 @@ export async function runRelease(plan: ReleasePlan): Promise<string> {
   }
   try {
     // 2. Prepare and check, still without side effects.
-    const chart = plan.skipChart ? undefined : await plan.chart.withRelease(t.tag, imageRepository);
+    if (!plan.skipChart && !plan.chart) throw new Error("no chart to release (pass --chart, or --skip-chart for the image only)");
+    const chart = plan.skipChart ? undefined : await plan.chart?.withRelease(t.tag, imageRepository);
     await chart?.lint();
     const plainHttp = plan.dryRun || plan.plainHttp;
     if (chart && !plan.force && (await chart.exists(chartRegistry, creds.username, creds.password, plainHttp, service))) {

@@ -21,7 +21,10 @@ import {
 const run = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 
 function wva(): Wva {
-  return new Wva(dag.host().directory(fixtureDir), images.goVersion, images.golang, images.golangciLint);
+  return new Wva(
+    dag.host().directory(fixtureDir), images.goVersion, images.golang, images.golangciLint,
+    undefined, undefined, undefined, undefined, undefined, images.distrolessStatic,
+  );
 }
 
 async function publish(repository: string, tag: string, platforms: string[], password: string, version: string) {
@@ -34,7 +37,6 @@ async function publish(repository: string, tag: string, platforms: string[], pas
       dag.setSecret(`registry-password-${run}-${tag}`, password),
       version,
       "0123456789abcdef",
-      images.distrolessStatic,
     ),
   );
 }
@@ -93,7 +95,7 @@ describe("publishing the controller image to a registry with auth", () => {
   it("the linux/arm64 image runs its controller under emulation and reports the stamped version", async () => {
     const version = `v0.0.2-arm${run}`;
     const out = await onEngine(async () => {
-      const image = await wva().image("linux/arm64", version, "", images.distrolessStatic);
+      const image = await wva().image("linux/arm64", version, "");
       const [platform, printed] = await Promise.all([
         image.platform(),
         image.withExec(["/manager", "-version"]).stdout(),

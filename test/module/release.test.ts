@@ -17,8 +17,24 @@ const REGISTRY_TOKEN = "s3cr3t-registry-token-5a1f";
 const GIT_TOKEN = "s3cr3t-git-token-9c2e";
 const DIGEST = "sha256:" + "cd".repeat(32);
 
-const wva = () => new Wva(dag.directory().withNewFile("go.mod", GO_MOD));
 const chart = (): Directory => dag.host().directory(CHART_DIR);
+
+/** Images the release pulls, as Wva's constructor takes them. */
+interface Images {
+  base?: string;
+  helm?: string;
+  helmDocs?: string;
+  crane?: string;
+  registry?: string;
+  git?: string;
+}
+
+/** Wva over a Go module source, with this repository's chart unless `withChart` is false. */
+const wva = (img: Images = {}, withChart = true) =>
+  new Wva(
+    dag.directory().withNewFile("go.mod", GO_MOD), undefined, undefined, undefined, undefined, undefined, undefined,
+    undefined, withChart ? chart() : undefined, img.base, img.helm, img.helmDocs, img.crane, img.registry, img.git,
+  );
 
 /** The argument list of the last withExec in a chain. */
 const lastExec = (path: Step[]): string[] | undefined =>
@@ -80,7 +96,7 @@ function secretName(e: FakeEngine, id: string): string | undefined {
 describe("image", () => {
   test("one platform: cross-compiled on the build platform, on the base, non-root, /manager, OCI metadata", async () => {
     const { engine, error } = await withFakeEngine(async () =>
-      (await wva().image("linux/arm64", "v0.4.1", "0123abcd", "local/static:nonroot")).sync(),
+      (await wva({ base: "local/static:nonroot" }).image("linux/arm64", "v0.4.1", "0123abcd")).sync(),
     );
     expect(error).toBeUndefined();
     const img = engine.chainsWith("sync").at(-1)!;
@@ -194,7 +210,7 @@ describe("release", () => {
     ["v0.3.1", ["v0.3.0", "v0.4.0"], ["v0.3.1"]],
   ])("%s with %j in the registry publishes %j", async (tag, existing, tags) => {
     const { engine, error } = await withFakeEngine(
-      () => wva().release(tag, false, false, REPO, undefined, "ci-bot", dag.setSecret("t", REGISTRY_TOKEN), undefined, undefined, "", chart()),
+      () => wva().release(tag, false, false, REPO, undefined, "ci-bot", dag.setSecret("t", REGISTRY_TOKEN), undefined, undefined, ""),
       (e) => registry(e, { tags: existing }),
     );
     expect(error).toBeUndefined();
@@ -207,7 +223,7 @@ describe("release", () => {
 
   test("--existing-tags replaces the registry listing", async () => {
     const { engine, error } = await withFakeEngine(
-      () => wva().release("v0.4.2", false, false, REPO, undefined, undefined, undefined, undefined, ["v0.5.0"], "", chart()),
+      () => wva().release("v0.4.2", false, false, REPO, undefined, undefined, undefined, undefined, ["v0.5.0"], ""),
       (e) => registry(e, { tags: ["should-not-be-read"] }),
     );
     expect(error).toBeUndefined();
@@ -219,7 +235,7 @@ describe("release", () => {
     const { engine, result, error } = await withFakeEngine(
       () =>
         wva().release("v0.5.0", false, false, REPO, "oci://ghcr.io/llm-d-incubation/charts", "ci-bot",
-          dag.setSecret("cr-token", REGISTRY_TOKEN), undefined, ["v0.4.1"], "0123abcd", chart()),
+          dag.setSecret("cr-token", REGISTRY_TOKEN), undefined, ["v0.4.1"], "0123abcd"),
       (e) => registry(e),
     );
     expect(error).toBeUndefined();
@@ -264,7 +280,7 @@ describe("release", () => {
     const { engine, error } = await withFakeEngine(
       () =>
         wva().release("v0.4.1", false, false, "localhost:5000/wva", "oci://localhost:5000/charts", undefined, undefined,
-          ["linux/amd64"], undefined, "", chart(), undefined, undefined, undefined, undefined, undefined, true),
+          ["linux/amd64"], undefined, "", true),
       (e) => registry(e),
     );
     expect(error).toBeUndefined();
@@ -276,7 +292,7 @@ describe("release", () => {
 
   test("an existing chart version is refused before anything is pushed", async () => {
     const { engine, error } = await withFakeEngine(
-      () => wva().release("v0.4.1", false, false, REPO, undefined, undefined, undefined, undefined, [], "", chart()),
+      () => wva().release("v0.4.1", false, false, REPO, undefined, undefined, undefined, undefined, [], ""),
       (e) => registry(e, { chartExists: true }),
     );
     expect(String(error)).toMatch(/chart version 0.4.1 already exists in oci:\/\/ghcr.io\/llm-d-incubation\/charts; refusing to overwrite it \(pass --force/);
@@ -286,7 +302,7 @@ describe("release", () => {
 
   test("an existing image tag is refused before anything is pushed", async () => {
     const { engine, error } = await withFakeEngine(
-      () => wva().release("v0.4.1", false, false, REPO, undefined, undefined, undefined, undefined, ["v0.4.1"], "", chart()),
+      () => wva().release("v0.4.1", false, false, REPO, undefined, undefined, undefined, undefined, ["v0.4.1"], ""),
       (e) => registry(e),
     );
     expect(String(error)).toMatch(/image tag v0.4.1 already exists[^]*--reuse-image[^]*--force/);
@@ -295,8 +311,7 @@ describe("release", () => {
 
   /** release(tag) with these existing image tags, --skip-chart and --reuse-image. */
   const releaseWith = (tag: string, existing: string[], skipChart: boolean, reuseImage: boolean) =>
-    wva().release(tag, false, false, REPO, undefined, "ci-bot", dag.setSecret("t", REGISTRY_TOKEN), undefined, existing, "",
-      chart(), undefined, undefined, undefined, undefined, undefined, false, skipChart, reuseImage);
+    wva().release(tag, false, false, REPO, undefined, "ci-bot", dag.setSecret("t", REGISTRY_TOKEN), undefined, existing, "", false, skipChart, reuseImage);
 
   test("--skip-chart publishes the image (and latest) only: no chart lint, check or push", async () => {
     const { engine, result, error } = await withFakeEngine(() => releaseWith("v0.4.1", ["v0.4.0"], true, false), (e) => registry(e));
@@ -335,7 +350,7 @@ describe("release", () => {
 
   test("--force overwrites: no existence check, image and chart pushed", async () => {
     const { engine, error } = await withFakeEngine(
-      () => wva().release("v0.4.1", false, true, REPO, undefined, undefined, undefined, undefined, ["v0.4.1"], "", chart()),
+      () => wva().release("v0.4.1", false, true, REPO, undefined, undefined, undefined, undefined, ["v0.4.1"], ""),
       (e) => registry(e, { chartExists: true }),
     );
     expect(error).toBeUndefined();
@@ -346,7 +361,7 @@ describe("release", () => {
 
   test("an unexpected registry answer to the existence check stops the release", async () => {
     const { engine, error } = await withFakeEngine(
-      () => wva().release("v0.4.1", false, false, REPO, undefined, undefined, undefined, undefined, [], "", chart()),
+      () => wva().release("v0.4.1", false, false, REPO, undefined, undefined, undefined, undefined, [], ""),
       (e) => {
         registry(e);
         e.on((p) => (runs(p, "helm", "show", "chart") && leaf(p) === "stderr" ? "Error: unauthorized: authentication required" : undefined));
@@ -358,7 +373,7 @@ describe("release", () => {
 
   test("a failing chart lint stops the release before the image is published", async () => {
     const { engine, error } = await withFakeEngine(
-      () => wva().release("v0.4.1", false, false, REPO, undefined, undefined, undefined, undefined, [], "", chart()),
+      () => wva().release("v0.4.1", false, false, REPO, undefined, undefined, undefined, undefined, [], ""),
       (e) => {
         registry(e);
         e.on((p) =>
@@ -376,9 +391,11 @@ describe("release", () => {
     const dryRun = (rendered: string) =>
       withFakeEngine(
         () =>
-          wva().release("v0.4.1", true, false, REPO, "oci://ghcr.io/llm-d-incubation/charts", "ci-bot",
-            dag.setSecret("cr-token", REGISTRY_TOKEN), undefined, undefined, "0123abcd", chart(),
-            "local/static:nonroot", "local/helm:v3.22.0", "local/helm:v3.22.0", "local/crane:v0.22.1", "local/registry:2"),
+          wva({
+            base: "local/static:nonroot", helm: "local/helm:v3.22.0", helmDocs: "local/helm:v3.22.0",
+            crane: "local/crane:v0.22.1", registry: "local/registry:2",
+          }).release("v0.4.1", true, false, REPO, "oci://ghcr.io/llm-d-incubation/charts", "ci-bot",
+            dag.setSecret("cr-token", REGISTRY_TOKEN), undefined, undefined, "0123abcd"),
         (e) => registry(e, { rendered }),
       );
     const local = "localhost:5000/llm-d-incubation/workload-variant-autoscaler";
@@ -446,7 +463,7 @@ describe("chart", () => {
   test("helmLint lints strictly, renders, and compares README.md with helm-docs output", async () => {
     const readme = "# workload-variant-autoscaler\n";
     const { engine, error } = await withFakeEngine(
-      () => wva().helmLint(chart(), "local/helm:v3.22.0", "local/helm-docs:v1.14.2"),
+      () => wva({ helm: "local/helm:v3.22.0", helmDocs: "local/helm-docs:v1.14.2" }).helmLint(),
       (e) => e.on((p) => (runs(p, "helm-docs") && leaf(p) === "contents" ? readme : undefined)),
     );
     // The committed README (the real file) is longer than what the fake helm-docs "generated".
@@ -465,14 +482,14 @@ describe("chart", () => {
     const { readFileSync } = await import("node:fs");
     const readme = readFileSync(`${CHART_DIR}/README.md`, "utf8");
     const { error } = await withFakeEngine(
-      () => wva().helmLint(chart()),
+      () => wva().helmLint(),
       (e) => e.on((p) => (runs(p, "helm-docs") && leaf(p) === "contents" ? readme : undefined)),
     );
     expect(error).toBeUndefined();
   });
 
   test("a source without the chart names the missing path", async () => {
-    const { error } = await withFakeEngine(() => wva().helmLint());
+    const { error } = await withFakeEngine(() => wva({}, false).helmLint());
     expect(String(error)).toMatch(/the source has no charts\/workload-variant-autoscaler; pass --chart/);
   });
 
@@ -481,7 +498,7 @@ describe("chart", () => {
   });
 
   test("chartForRelease returns the chart as the tag ships it", async () => {
-    const { engine, error } = await withFakeEngine(async () => (await wva().chartForRelease("v0.6.0-rc.2", REPO, chart())).sync());
+    const { engine, error } = await withFakeEngine(async () => (await wva().chartForRelease("v0.6.0-rc.2", REPO)).sync());
     expect(error).toBeUndefined();
     const files = Object.fromEntries(engine.steps("withNewFile").map((s) => [s.args.path, s.args.contents]));
     expect(parse(files["Chart.yaml"])).toMatchObject({ version: "0.6.0-rc.2", appVersion: "v0.6.0-rc.2" });
@@ -496,7 +513,7 @@ describe("commitChart", () => {
   test("commits the released files to a branch with the token as a secret variable only", async () => {
     const { engine, result, error } = await withFakeEngine(
       () =>
-        wva().commitChart("v0.4.1", dag.setSecret("gh-token", GIT_TOKEN), "release-0.4", undefined, undefined, undefined, chart(), "local/git:2"),
+        wva({ git: "local/git:2" }).commitChart("v0.4.1", dag.setSecret("gh-token", GIT_TOKEN), "release-0.4"),
       (e) => e.on((p) => (runs(p, "sh", "-c") && leaf(p) === "stdout" ? `pushed ${"e".repeat(40)}\n` : undefined)),
     );
     expect(error).toBeUndefined();
@@ -527,7 +544,7 @@ describe("commitChart", () => {
     ["v0.4.1", "a..b", /invalid branch name/],
   ])("tag %s, branch %s: refused before git runs", async (tag, branch, why) => {
     const { engine, error } = await withFakeEngine(() =>
-      wva().commitChart(tag, dag.setSecret("gh-token", GIT_TOKEN), branch, undefined, undefined, undefined, chart()),
+      wva().commitChart(tag, dag.setSecret("gh-token", GIT_TOKEN), branch),
     );
     expect(String(error)).toMatch(why);
     expect(engine.execs().some((a) => a[0] === "sh")).toBe(false);
