@@ -32,7 +32,12 @@ s=$SECONDS
 "$here/build-engine.sh" 2>&1 | grep -v '^go: downloading' | tee "$WVA_ENGINE_RUN/build-engine.log" | tail -5
 echo "engine binaries ready in $((SECONDS - s))s"
 
-alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# alive <pidfile>: the process runs (a zombie nobody reaped does not count)
+alive() {
+  [[ -f "$1" ]] || return 1
+  local stat; stat=$(cat "/proc/$(cat "$1")/stat" 2>/dev/null) || return 1
+  [[ "$(awk '{print $3}' <<<"$stat")" != Z ]]
+}
 
 step "registry on $WVA_REGISTRY_ADDR"
 if ! alive "$WVA_ENGINE_RUN/registry.pid"; then
@@ -71,7 +76,7 @@ crane=$(command -v crane || echo "$HOME/go/bin/crane")
 "$crane" auth login "$WVA_REGISTRY_ADDR" -u "$WVA_REGISTRY_USER" -p "$WVA_REGISTRY_PASSWORD" >/dev/null 2>&1
 
 step "engine on unix://$WVA_ENGINE_SOCK"
-if ! alive "$WVA_ENGINE_RUN/engine.pid"; then
+start_engine() {
   mkdir -p "$WVA_ENGINE_PREFIX/bin" "$WVA_ENGINE_PREFIX/content" "$WVA_ENGINE_STATE" "$(dirname "$WVA_ENGINE_SOCK")" /run/buildkit
   install -m 0755 "$WVA_ENGINE_BIN/dagger-init" "$WVA_ENGINE_BIN/dagger-engine" "$WVA_ENGINE_PREFIX/bin/"
   install -m 0755 "$(command -v runc)" "$WVA_ENGINE_PREFIX/bin/runc"
@@ -81,6 +86,12 @@ if ! alive "$WVA_ENGINE_RUN/engine.pid"; then
   insecure = true
 TOML
   rm -f "$WVA_ENGINE_SOCK"   # a socket left by an engine that was killed
+  # ... and the dnsmasq it started, which would keep port 53
+  dns_pidfile=/var/run/containers/cni/dnsname/$WVA_ENGINE_NET/pidfile
+  if [[ -f "$dns_pidfile" ]] && tr '\0' ' ' < "/proc/$(cat "$dns_pidfile")/cmdline" 2>/dev/null \
+      | grep -q "cni/dnsname/$WVA_ENGINE_NET/dnsmasq.conf"; then
+    kill -TERM "$(cat "$dns_pidfile")" && sleep 0.5
+  fi
   cat /proc/sys/net/ipv4/ip_forward > "$WVA_ENGINE_RUN/ip_forward.before"
   rm -rf "$WVA_ENGINE_RUN/usrbin" && mkdir -p "$WVA_ENGINE_RUN/usrbin/upper" "$WVA_ENGINE_RUN/usrbin/work"
   # The engine points /usr/bin/iptables* at the xtables backend it picks; an overlay on /usr/bin,
@@ -98,13 +109,32 @@ TOML
   ' "$WVA_ENGINE_RUN" "$WVA_ENGINE_PREFIX" "$WVA_ENGINE_STATE" "$WVA_ENGINE_SOCK" "$WVA_ENGINE_NET" "$WVA_ENGINE_CIDR" \
     >> "$WVA_ENGINE_RUN/engine.log" 2>&1 < /dev/null &
   echo $! > "$WVA_ENGINE_RUN/engine.pid"
+}
+# waits for the engine's socket; false when the engine exits or takes over 30 s
+engine_listening() {
+  for _ in $(seq 150); do
+    [[ -S "$WVA_ENGINE_SOCK" ]] && return 0
+    alive "$WVA_ENGINE_RUN/engine.pid" || break
+    sleep 0.2
+  done
+  echo "the engine did not start; its log ends with:" >&2
+  tail -30 "$WVA_ENGINE_RUN/engine.log" >&2
+  return 1
+}
+if ! alive "$WVA_ENGINE_RUN/engine.pid"; then
+  start_engine
+  if ! engine_listening; then
+    # An engine killed mid-write (e.g. the machine's processes were ended) can leave state it
+    # refuses to load: start once more from an empty state directory.
+    tini_pid=$(cat "$WVA_ENGINE_RUN/engine.pid")
+    for pid in $(pgrep -P "$tini_pid") "$tini_pid"; do kill -KILL "$pid" 2>/dev/null || true; done
+    echo "retrying with a fresh engine state in $WVA_ENGINE_STATE" >&2
+    rm -rf "$WVA_ENGINE_STATE"
+    start_engine
+    engine_listening
+  fi
 fi
-for _ in $(seq 150); do
-  [[ -S "$WVA_ENGINE_SOCK" ]] && break
-  alive "$WVA_ENGINE_RUN/engine.pid" || { echo "engine exited:" >&2; tail -30 "$WVA_ENGINE_RUN/engine.log" >&2; exit 1; }
-  sleep 0.2
-done
-[[ -S "$WVA_ENGINE_SOCK" ]] || { echo "engine socket did not appear" >&2; tail -30 "$WVA_ENGINE_RUN/engine.log" >&2; exit 1; }
+[[ -S "$WVA_ENGINE_SOCK" ]] || engine_listening
 # The CLI must reach the engine and agree on the version.
 answer=$(cd / && echo '{ version }' | DO_NOT_TRACK=1 _EXPERIMENTAL_DAGGER_RUNNER_HOST="unix://$WVA_ENGINE_SOCK" \
   timeout 120 "$WVA_ENGINE_BIN/dagger" query -M 2>&1) || true
