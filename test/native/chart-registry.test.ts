@@ -8,41 +8,21 @@
  * The registry binary comes from .tools/bin (test/tools/install.sh); a missing one fails the test.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { accessSync, constants, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { repo, PATH, tool } from "./tools.js";
 import { releaseChartFiles } from "../../dagger/src/lib/chart-values.js";
 import { isChartNotFound, isRepositoryNotFound, parseHelmPush, renderedImages } from "../../dagger/src/lib/helm-output.js";
 import { CRANE_LOGIN_THEN, HELM_LOGIN_THEN } from "../../dagger/src/lib/release-scripts.js";
 import { imageTags, parseReleaseTag } from "../../dagger/src/lib/tags.js";
 
-const repo = fileURLToPath(new URL("../../", import.meta.url));
-const PATH = `${join(repo, ".tools/bin")}${delimiter}${process.env.PATH ?? ""}`;
 const USER = "ci-bot";
 const PASSWORD = "s3cr3t-registry-native-31";
 // bcrypt of PASSWORD (htpasswd format), generated once; the registry only accepts bcrypt.
 const HTPASSWD = `${USER}:$2b$12$jnbx5VNcvuJMpRL2QmcNluPPStxHD7P7xRgwytAMJLLqt/sINdrzS\n`;
-
-function which(name: string): string | undefined {
-  for (const d of PATH.split(delimiter).filter(Boolean)) {
-    try {
-      accessSync(join(d, name), constants.X_OK);
-      return join(d, name);
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
-function tool(name: string): string {
-  const found = which(name);
-  if (!found) throw new Error(`${name} not found in .tools/bin or on PATH: run \`bash test/tools/install.sh\``);
-  return found;
-}
 
 /** The distribution registry binary, installed by test/tools/install.sh. */
 function registryBinary(): string {

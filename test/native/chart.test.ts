@@ -5,31 +5,17 @@
  * Each test works on a copy in a temp dir. A missing tool fails the test; nothing is skipped.
  */
 import { spawnSync } from "node:child_process";
-import { accessSync, constants, cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { describe, expect, test } from "vitest";
+import { repo, PATH, tool } from "./tools.js";
 import { parse, parseAllDocuments } from "yaml";
 import { releaseChartFiles } from "../../dagger/src/lib/chart-values.js";
 import { renderedImages } from "../../dagger/src/lib/helm-output.js";
 import { parseReleaseTag } from "../../dagger/src/lib/tags.js";
 
-const repo = fileURLToPath(new URL("../../", import.meta.url));
 const chartDir = join(repo, "charts/workload-variant-autoscaler");
-const PATH = `${join(repo, ".tools/bin")}${delimiter}${process.env.PATH ?? ""}`;
-
-function tool(name: string): string {
-  for (const d of PATH.split(delimiter).filter(Boolean)) {
-    try {
-      accessSync(join(d, name), constants.X_OK);
-      return join(d, name);
-    } catch {
-      // not here
-    }
-  }
-  throw new Error(`${name} not found in .tools/bin or on PATH: run \`bash test/tools/install.sh\``);
-}
 
 /** Runs a tool; returns its output and exit status (never throws on failure). */
 function run(cmd: string, args: string[], cwd: string) {

@@ -5,33 +5,14 @@
  * the repository stays clean. A missing tool fails the test; nothing is skipped.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { accessSync, constants, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { delimiter, isAbsolute, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { repo, PATH, tool } from "./tools.js";
 
-const repo = fileURLToPath(new URL("../../", import.meta.url));
 const fixture = join(repo, "test/fixtures/wva-fixture");
-const toolsBin = join(repo, ".tools/bin");
-const PATH = `${toolsBin}${delimiter}${process.env.PATH ?? ""}`;
 const env: NodeJS.ProcessEnv = { ...process.env, PATH };
-
-/** Absolute path of a tool from .tools/bin or PATH; a clear failure when it is absent. */
-function tool(name: string): string {
-  if (isAbsolute(name)) return name;
-  for (const dir of PATH.split(delimiter).filter(Boolean)) {
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not in this directory
-    }
-  }
-  const hint = name === "go" || name === "gofmt" ? "install Go 1.26" : "run `bash test/tools/install.sh`";
-  throw new Error(`${name} not found in .tools/bin or on PATH: ${hint}`);
-}
 
 interface Result {
   code: number | null;

@@ -12,31 +12,17 @@
  * A missing tool, a missing schema, or a resource without a schema fails the test.
  */
 import { spawnSync } from "node:child_process";
-import { accessSync, constants, mkdtempSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
+import { repo, PATH, tool } from "./tools.js";
 import { stringify } from "yaml";
 import { emulatedGpus, GPU_TYPES } from "../../dagger/src/lib/gpu.js";
 import { kindConfig } from "../../dagger/src/lib/kind-config.js";
 import { loadManifests, type LoadJobOptions } from "../../dagger/src/lib/load-job.js";
 
-const repo = fileURLToPath(new URL("../../", import.meta.url));
-const PATH = `${join(repo, ".tools/bin")}${delimiter}${process.env.PATH ?? ""}`;
 const K8S_MODULE = "k8s.io/kubernetes@v1.32.0";
-
-function tool(name: string): string {
-  for (const d of PATH.split(delimiter).filter(Boolean)) {
-    try {
-      accessSync(join(d, name), constants.X_OK);
-      return join(d, name);
-    } catch {
-      // not here
-    }
-  }
-  throw new Error(`${name} not found in .tools/bin or on PATH: run \`bash test/tools/install.sh kubeconform\``);
-}
 
 // ---------------------------------------------------------------------------------------------
 // OpenAPI v2 → standalone strict JSON schemas, kubeconform's file layout

@@ -5,32 +5,18 @@
  * introspector, so a renamed function breaks this test, not a release). A missing tool fails.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { accessSync, constants, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import YAML from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
+import { repo, PATH, tool } from "./tools.js";
 import { DAGGER_ACTION, workflowViolations } from "../../dagger/src/lib/workflow-policy.js";
 
-const repo = fileURLToPath(new URL("../../", import.meta.url));
 const dir = join(repo, ".github/workflows");
-const PATH = `${join(repo, ".tools/bin")}${delimiter}${process.env.PATH ?? ""}`;
 const files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort();
 const text = (f: string) => readFileSync(join(dir, f), "utf8");
 const wf = (f: string) => YAML.parse(text(f));
-
-function tool(name: string): string {
-  for (const d of PATH.split(delimiter).filter(Boolean)) {
-    try {
-      accessSync(join(d, name), constants.X_OK);
-      return join(d, name);
-    } catch {
-      /* not here */
-    }
-  }
-  throw new Error(`${name} not found in .tools/bin or on PATH: run \`bash test/tools/install.sh ${name}\``);
-}
 
 describe("workflow files", () => {
   it("are exactly the spec's ten", () => {
