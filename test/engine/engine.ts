@@ -5,7 +5,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
-import { connection } from "@dagger.io/dagger";
+import { connection, dag } from "@dagger.io/dagger";
+import { Wva } from "../../dagger/src/index.js";
 
 const stateDir = fileURLToPath(new URL("./.state/", import.meta.url));
 
@@ -44,6 +45,27 @@ export const images: LocalImages = readState<LocalImages>("images.json");
 
 /** The fixture Go repository the pipeline runs on. */
 export const fixtureDir = fileURLToPath(new URL("../fixtures/wva-fixture/", import.meta.url));
+
+/**
+ * The module's main object on host directory `dir`, with every image these tests need taken from
+ * the local registry (Go, golangci-lint, the static base, helm and helm-docs). Call inside `onEngine`.
+ */
+export function localWva(dir: string): Wva {
+  return new Wva(
+    dag.host().directory(dir),
+    images.goVersion,
+    images.golang,
+    images.golangciLint,
+    undefined, // controllerGenVersion
+    undefined, // goModCache
+    undefined, // goBuildCache
+    undefined, // golangciLintCache
+    undefined, // chart
+    images.distrolessStatic, // baseImage
+    images.helm, // helmImage
+    images.helm, // helmDocsImage: the helm image also has helm-docs
+  );
+}
 
 /**
  * Runs `fn` in a Dagger session on the local engine: the SDK starts our CLI build

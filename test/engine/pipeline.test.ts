@@ -6,10 +6,8 @@ import { execFileSync } from "node:child_process";
 import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { dag } from "@dagger.io/dagger";
 import { afterAll, describe, expect, it } from "vitest";
-import { Wva } from "../../dagger/src/index.js";
-import { elfMachine, fixtureDir, images, onEngine, timed } from "./engine.js";
+import { elfMachine, fixtureDir, localWva, onEngine, timed } from "./engine.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "wva-engine-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -28,16 +26,12 @@ function fixtureCopy(name: string, files: Record<string, string> = {}): string {
  */
 const SKIP = ["e2e", "chart"];
 
-/** The module's main object on a host directory, with every image it pulls taken from the local registry. */
-function wvaOn(dir: string): Wva {
-  return new Wva(dag.host().directory(dir), images.goVersion, images.golang, images.golangciLint);
-}
 
 describe("the Go stages on a real engine", () => {
   it("lint, build and unit tests pass on the fixture, and the binary is the fixture's manager", async () => {
     const out = join(scratch, "manager");
     await onEngine(async () => {
-      const wva = wvaOn(fixtureDir);
+      const wva = localWva(fixtureDir);
       await wva.lint();
       await wva.test();
       await (await wva.build("linux/amd64", "v9.8.7")).export(out);
@@ -55,7 +49,7 @@ describe("the Go stages on a real engine", () => {
     });
     const error = await onEngine(async () => {
       try {
-        await wvaOn(broken).ci(SKIP);
+        await localWva(broken).ci(SKIP);
         return undefined;
       } catch (e) {
         return e instanceof Error ? e.message : String(e);
@@ -74,8 +68,8 @@ describe("the Go stages on a real engine", () => {
   it("a second identical ci is served from the engine's cache", async () => {
     // A marker file nobody compiles makes this source new to the engine, so the first run is cold.
     const dir = fixtureCopy("cache", { "CACHE_MARKER": `${Date.now()}-${Math.random()}\n` });
-    const cold = await timed(() => onEngine(() => wvaOn(dir).ci(SKIP)));
-    const warm = await timed(() => onEngine(() => wvaOn(dir).ci(SKIP)));
+    const cold = await timed(() => onEngine(() => localWva(dir).ci(SKIP)));
+    const warm = await timed(() => onEngine(() => localWva(dir).ci(SKIP)));
     console.log(`ci on the fixture: cold ${cold.seconds.toFixed(1)}s, warm ${warm.seconds.toFixed(1)}s`);
     console.log(`cold stages:\n${cold.value}\nwarm stages:\n${warm.value}`);
     for (const summary of [cold.value, warm.value]) {

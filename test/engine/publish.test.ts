@@ -4,7 +4,6 @@
  */
 import { dag } from "@dagger.io/dagger";
 import { describe, expect, it } from "vitest";
-import { Wva } from "../../dagger/src/index.js";
 import {
   elfMachine,
   engine,
@@ -12,7 +11,7 @@ import {
   fixtureDir,
   imageConfig,
   imageIndex,
-  images,
+  localWva,
   onEngine,
   registryGet,
   timed,
@@ -20,11 +19,8 @@ import {
 
 const run = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 
-function wva(): Wva {
-  return new Wva(
-    dag.host().directory(fixtureDir), images.goVersion, images.golang, images.golangciLint,
-    undefined, undefined, undefined, undefined, undefined, images.distrolessStatic,
-  );
+function wva() {
+  return localWva(fixtureDir);
 }
 
 async function publish(repository: string, tag: string, platforms: string[], password: string, version: string) {
