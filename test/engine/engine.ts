@@ -48,9 +48,10 @@ export const fixtureDir = fileURLToPath(new URL("../fixtures/wva-fixture/", impo
 
 /**
  * The module's main object on host directory `dir`, with every image these tests need taken from
- * the local registry (Go, golangci-lint, the static base, helm and helm-docs). Call inside `onEngine`.
+ * the local registry (Go, golangci-lint, the static base, helm and helm-docs), and optionally a
+ * Helm chart directory. Call inside `onEngine`.
  */
-export function localWva(dir: string): Wva {
+export function localWva(dir: string, chart?: string): Wva {
   return new Wva(
     dag.host().directory(dir),
     images.goVersion,
@@ -60,7 +61,7 @@ export function localWva(dir: string): Wva {
     undefined, // goModCache
     undefined, // goBuildCache
     undefined, // golangciLintCache
-    undefined, // chart
+    chart ? dag.host().directory(chart) : undefined, // chart
     images.distrolessStatic, // baseImage
     images.helm, // helmImage
     images.helm, // helmDocsImage: the helm image also has helm-docs

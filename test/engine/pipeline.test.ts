@@ -6,6 +6,7 @@ import { execFileSync } from "node:child_process";
 import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { elfMachine, fixtureDir, localWva, onEngine, timed } from "./engine.js";
 
@@ -22,10 +23,13 @@ function fixtureCopy(name: string, files: Record<string, string> = {}): string {
 
 /**
  * Stages `ci` runs that these tests leave out: `e2e` needs Kind images (docker:dind, kindest/node)
- * that the local registry does not serve, and the fixture has no Helm chart for `chart`.
+ * that the local registry does not serve; the fixture has no Helm chart, so `chart` is run on its
+ * own below, on the repository's chart.
  */
 const SKIP = ["e2e", "chart"];
 
+/** The repository's Helm chart, which the fixture does not have. */
+const chartDir = fileURLToPath(new URL("../../charts/workload-variant-autoscaler/", import.meta.url));
 
 describe("the Go stages on a real engine", () => {
   it("lint, build and unit tests pass on the fixture, and the binary is the fixture's manager", async () => {
@@ -39,6 +43,23 @@ describe("the Go stages on a real engine", () => {
     expect(elfMachine(readFileSync(out))).toBe("x86-64");
     chmodSync(out, 0o755);
     expect(execFileSync(out, ["-version"], { encoding: "utf8" })).toContain("v9.8.7");
+  });
+
+  it("the chart stage (helm lint --strict, helm template, helm-docs drift) passes on the repository's chart and fails on a broken template", async () => {
+    await onEngine(() => localWva(fixtureDir, chartDir).helmLint());
+    // and it does fail: the same chart with a template that does not parse
+    const broken = join(scratch, "broken-chart");
+    cpSync(chartDir, broken, { recursive: true });
+    writeFileSync(join(broken, "templates", "zz-broken.yaml"), "{{ .Values.wva.image.repository\n");
+    const error = await onEngine(() => localWva(fixtureDir, broken).helmLint()).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error, "helm lint should reject the broken template").toBeDefined();
+    // helm's own message is in the exec error's output (the error may be wrapped by the session)
+    const exec = error as { stderr?: string; stdout?: string; cause?: { stderr?: string; stdout?: string } };
+    const output = [exec.stderr, exec.stdout, exec.cause?.stderr, exec.cause?.stdout].join("\n");
+    expect(output).toMatch(/zz-broken\.yaml/);
   });
 
   it("ci on a copy with a lint error and a failing test fails, naming both stages and only them", async () => {
