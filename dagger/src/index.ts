@@ -11,6 +11,7 @@ import {
   Directory,
   File,
   Secret,
+  Service,
   argument,
   check,
   dag,
@@ -460,6 +461,7 @@ export class Wva {
    * @param plainHttp Talk to the registries over plain HTTP (a local test registry; image pushes over HTTP need a localhost name or engine registry config).
    * @param skipChart Publish the image only (the tag-push workflow); the chart is released by another run.
    * @param reuseImage When the image tag already exists, release the chart against it instead of refusing (nothing is pushed twice).
+   * @param registryService The registry that imageRepository and chartRegistry name, when containers cannot reach it by that name (one on your machine: `tcp://localhost:5000`); both must be on its host, helm and crane reach it as `registry:<port>`.
    */
   @func({ cache: "never" })
   async release(
@@ -476,6 +478,7 @@ export class Wva {
     plainHttp = false,
     skipChart = false,
     reuseImage = false,
+    registryService?: Service,
   ): Promise<string> {
     parseReleaseTag(tag); // a bad tag fails before the chart or the Go toolchain is even looked at
     return runRelease({
@@ -495,6 +498,7 @@ export class Wva {
       chart: skipChart ? undefined : await this.chart(),
       image: (binaries, version) => this.imageOf(binaries, version, revision),
       registryImage: this.registryImage,
+      registryService,
     });
   }
 

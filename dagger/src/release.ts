@@ -19,6 +19,8 @@ const DRY_RUN_PORT = 5000;
  */
 const DRY_RUN_ENGINE_HOST = `localhost:${DRY_RUN_PORT}`;
 const DRY_RUN_CONTAINER_HOST = `registry:${DRY_RUN_PORT}`;
+/** Name under which helm and crane containers reach a registry given as a Service (its port is kept). */
+const SERVICE_ALIAS = "registry";
 
 /** Everything a release needs; Wva.release fills it from its arguments. */
 export interface ReleasePlan {
@@ -47,6 +49,13 @@ export interface ReleasePlan {
   /** Makes the Image from the binaries; configured with labels, base and crane image. */
   image: (binaries: Directory, version: string) => Image;
   registryImage: string;
+  /**
+   * The registry that imageRepository and chartRegistry name (both on its host), as a Service,
+   * for a registry containers cannot reach by that name (one on the caller's machine, through
+   * `dag.host().service(...)` or the CLI's `tcp://localhost:5000`). The engine publishes through
+   * it under the given name; helm and crane reach it as `registry:<port>`.
+   */
+  registryService?: Service;
 }
 
 /** What a release did, for its summary. */
@@ -79,11 +88,28 @@ export async function runRelease(plan: ReleasePlan): Promise<string> {
     throw new Error("--skip-chart with --reuse-image would release nothing; drop one of them");
   }
 
-  let service: Service | undefined;
+  if (plan.registryService && plan.dryRun) throw new Error("--dry-run brings its own registry; drop --registry-service");
+  if (plan.registryService && !plan.skipChart && imageRepo.host !== chartRepo.host) {
+    throw new Error(
+      `--registry-service is one registry: the image repository (${imageRepo.host}) and the chart registry (${chartRepo.host}) must be on its host`,
+    );
+  }
+
+  // Names of the registries: as the engine publishes (imageRepository), as helm and crane
+  // containers reach them (listRepository, chartRegistry), and as the summary reports the chart.
+  let service: Service | undefined = plan.registryService;
   let imageRepository = plan.imageRepository;
   let listRepository = plan.imageRepository;
   let chartRegistry = plan.chartRegistry;
+  let reportChart = (ref: string) => ref;
   const creds = plan.dryRun ? {} : { username: plan.username, password: plan.password };
+  if (service) {
+    const port = imageRepo.host.includes(":") ? `:${imageRepo.host.split(":").pop()}` : "";
+    const inContainers = `${SERVICE_ALIAS}${port}`;
+    listRepository = `${inContainers}/${imageRepo.path}`;
+    chartRegistry = `oci://${inContainers}/${chartRepo.path}`;
+    reportChart = (ref) => ref.replace(`oci://${inContainers}/`, `oci://${chartRepo.host}/`);
+  }
   if (plan.dryRun) {
     service = dag.container().from(plan.registryImage).withExposedPort(DRY_RUN_PORT).asService({ useEntrypoint: true });
     // Started once and kept up until the end: the registry keeps its content only while it runs.
@@ -100,7 +126,7 @@ export async function runRelease(plan: ReleasePlan): Promise<string> {
     const plainHttp = plan.dryRun || plan.plainHttp;
     if (chart && !plan.force && (await chart.exists(chartRegistry, creds.username, creds.password, plainHttp, service))) {
       throw new Error(
-        `chart version ${t.chartVersion} already exists in ${chartRegistry}; refusing to overwrite it (pass --force to release anyway)`,
+        `chart version ${t.chartVersion} already exists in ${plan.dryRun ? chartRegistry : plan.chartRegistry}; refusing to overwrite it (pass --force to release anyway)`,
       );
     }
     const builder = plan.image(await plan.binaries(plan.platforms, t.tag), t.tag);
@@ -131,7 +157,7 @@ export async function runRelease(plan: ReleasePlan): Promise<string> {
       latest: reuse
         ? { moves: false, reason: `image ${t.tag} was already published; reused, not pushed again` }
         : latestDecision(t.tag, existing),
-      chart: chartRef,
+      chart: chartRef && reportChart(chartRef),
     };
     // 4. Dry run: the pushed chart must render with the image that was pushed.
     if (plan.dryRun && chart) {
@@ -139,7 +165,7 @@ export async function runRelease(plan: ReleasePlan): Promise<string> {
     }
     return releaseSummary(result);
   } finally {
-    if (service) await service.stop();
+    if (plan.dryRun && service) await service.stop();
   }
 }
 

@@ -290,6 +290,61 @@ describe("release", () => {
     expect(engine.chainsWith("publish").map((c) => c.at(-1)!.args.address)).toEqual(["localhost:5000/wva:v0.4.1", "localhost:5000/wva:latest"]);
   });
 
+  describe("--registry-service (a registry containers cannot reach by name, e.g. on the caller's machine)", () => {
+    const LOCAL = "127.0.0.1:5123";
+    /** release to LOCAL through a host tunnel, with credentials; `chartRegistry` overridable. */
+    const viaTunnel = (chartRegistry = `oci://${LOCAL}/charts`, dryRun = false) =>
+      wva().release("v0.4.1", dryRun, false, `${LOCAL}/wva`, chartRegistry, "ci-bot", dag.setSecret("cr-token", REGISTRY_TOKEN),
+        ["linux/amd64"], undefined, "", true, false, false, dag.host().service([{ frontend: 5123, backend: 5123 }]));
+    const isTunnel = (e: FakeEngine, id: string) => e.origin(id)!.some((s) => s.name === "service" && s.args.ports?.[0]?.frontend === 5123);
+
+    test("the engine publishes through the service under the given name; helm and crane reach it bound as registry:<port>", async () => {
+      const { engine, result, error } = await withFakeEngine(() => viaTunnel(), (e) => registry(e));
+      expect(error).toBeUndefined();
+      const publishes = engine.chainsWith("publish");
+      expect(publishes.map((c) => c.at(-1)!.args.address)).toEqual([`${LOCAL}/wva:v0.4.1`, `${LOCAL}/wva:latest`]);
+      for (const p of publishes) {
+        expect(isTunnel(engine, p.at(-1)!.args.registryService)).toBe(true);
+        expect(p.find((s) => s.name === "withRegistryAuth")!.args.address).toBe(LOCAL);
+      }
+      const crane = engine.chains.find((c) => runs(c, "crane", "ls"))!;
+      expect(lastExec(crane)!.slice(-4)).toEqual(["crane", "ls", "registry:5123/wva", "--insecure"]);
+      for (const c of [crane, engine.chains.find((c) => runs(c, "helm", "show", "chart"))!, engine.chains.find((c) => runs(c, "helm", "push"))!]) {
+        const binding = c.find((s) => s.name === "withServiceBinding")!;
+        expect(binding.args.alias).toBe("registry");
+        expect(isTunnel(engine, binding.args.service)).toBe(true);
+        const env = Object.fromEntries(c.filter((s) => s.name === "withEnvVariable").map((s) => [s.args.name, s.args.value]));
+        expect(env).toMatchObject({ REGISTRY_HOST: "registry:5123", REGISTRY_USER: "ci-bot" });
+        expect(secretName(engine, c.find((s) => s.name === "withSecretVariable")!.args.secret)).toBe("cr-token");
+      }
+      expect(lastExec(engine.chains.find((c) => runs(c, "helm", "push"))!)!.slice(-2)).toEqual(["oci://registry:5123/charts", "--plain-http"]);
+      // The chart edits and the summary use the registry's own name, not the in-container alias.
+      const values = engine.steps("withNewFile").find((s) => s.args.path === "values.yaml")!.args.contents;
+      expect(parse(values).wva.image).toEqual({ repository: `${LOCAL}/wva`, tag: "v0.4.1" });
+      expect(result).toContain(`chart      oci://${LOCAL}/charts/workload-variant-autoscaler:0.4.1@${DIGEST}`);
+      // The caller's service is neither started nor stopped by the release (bindings start it).
+      expect(engine.chainsWith("start")).toEqual([]);
+      expect(engine.chainsWith("stop")).toEqual([]);
+      expectNoPlaintext(engine, REGISTRY_TOKEN);
+    });
+
+    test("an existing chart is refused under the registry's own name, before anything is pushed", async () => {
+      const { engine, error } = await withFakeEngine(() => viaTunnel(), (e) => registry(e, { chartExists: true }));
+      expect(String(error)).toMatch(new RegExp(`chart version 0.4.1 already exists in oci://${LOCAL}/charts; refusing to overwrite it`));
+      expect(engine.chainsWith("publish")).toEqual([]);
+      expect(engine.chains.some((c) => runs(c, "helm", "push"))).toBe(false);
+    });
+
+    test.each([
+      ["an image and a chart on different hosts", () => viaTunnel("oci://ghcr.io/charts"), /must be on its host/],
+      ["a dry run", () => viaTunnel(undefined, true), /--dry-run brings its own registry/],
+    ])("%s: refused before anything runs", async (_, release, why) => {
+      const { engine, error } = await withFakeEngine(release);
+      expect(String(error)).toMatch(why);
+      expect(engine.queries.filter((q) => !q.includes("setSecret"))).toEqual([]);
+    });
+  });
+
   test("an existing chart version is refused before anything is pushed", async () => {
     const { engine, error } = await withFakeEngine(
       () => wva().release("v0.4.1", false, false, REPO, undefined, undefined, undefined, undefined, [], ""),
