@@ -6,6 +6,9 @@
 #   golangci-lint:<v>      the Go image + golangci-lint at /usr/bin/golangci-lint
 #   distroless/static      non-root static base (uid 65532), CA bundle, tzdata; linux/amd64 + linux/arm64
 #   helm:<v>               Debian bookworm + helm + helm-docs
+#   registry:<v>           CNCF distribution registry on :5000, no auth, filesystem storage (release dry run)
+#   crane/debug:<v>        Debian bookworm + crane (crane and sh, like crane's debug image)
+#   git:bookworm           Debian bookworm with git, sh and base64 (chart commit-back)
 set -Eeuo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/layout.sh"
@@ -14,6 +17,8 @@ GO_VERSION=${GO_VERSION:-1.26.8}
 GOLANGCI_LINT_VERSION=${GOLANGCI_LINT_VERSION:-v2.15.0}
 HELM_VERSION=${HELM_VERSION:-v3.22.0}
 HELM_DOCS_VERSION=${HELM_DOCS_VERSION:-v1.14.2}
+REGISTRY_VERSION=${REGISTRY_VERSION:-v3.0.0}
+CRANE_VERSION=${CRANE_VERSION:-v0.22.1}
 MIRROR=${DEBIAN_MIRROR:-$(sed -n 's/^URIs: //p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1)}
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
 
@@ -66,6 +71,9 @@ golang_ref=$reg/library/golang:$GO_VERSION
 lint_ref=$reg/golangci/golangci-lint:$GOLANGCI_LINT_VERSION
 static_ref=$reg/distroless/static:nonroot
 helm_ref=$reg/alpine/helm:${HELM_VERSION#v}
+registry_ref=$reg/library/registry:${REGISTRY_VERSION#v}
+crane_ref=$reg/go-containerregistry/crane/debug:$CRANE_VERSION
+git_ref=$reg/library/git:bookworm
 
 # --- golang ---------------------------------------------------------------------------------------
 if ! fresh golang "$golang_ref"; then
@@ -149,6 +157,61 @@ else
   echo "image $helm_ref: reusing"
 fi
 
+# --- distribution registry (no auth, plain HTTP on :5000; what the release dry run runs) ---------
+if ! fresh registry "$registry_ref"; then
+  s=$SECONDS
+  rb=$(gotool "registry-$REGISTRY_VERSION" "github.com/distribution/distribution/v3/cmd/registry@$REGISTRY_VERSION")
+  layer="$work/registry-$REGISTRY_VERSION"
+  rm -rf "$layer" && mkdir -p "$layer"/{bin,etc/distribution,etc/ssl/certs,var/lib/registry,tmp}
+  cp "$rb/registry" "$layer/bin/registry"
+  printf 'root:x:0:0:root:/root:/sbin/nologin\n' > "$layer/etc/passwd"
+  printf 'root:x:0:\n' > "$layer/etc/group"
+  cp /etc/ssl/certs/ca-certificates.crt "$layer/etc/ssl/certs/"
+  printf 'version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: /var/lib/registry\n  delete:\n    enabled: true\nhttp:\n  addr: :5000\n' \
+    > "$layer/etc/distribution/config.yml"
+  chmod 1777 "$layer/tmp"
+  tarball "$layer" "$layer.tar" && rm -rf "$layer"
+  c append --oci-empty-base -f "$layer.tar" -t "$registry_ref" >/dev/null
+  # OTEL_TRACES_EXPORTER=none: distribution v3 would otherwise try to export traces
+  c mutate "$registry_ref" -t "$registry_ref" --set-platform linux/amd64 --entrypoint /bin/registry \
+    --cmd serve,/etc/distribution/config.yml --exposed-ports 5000 -e OTEL_TRACES_EXPORTER=none >/dev/null
+  stamp registry "$registry_ref"
+  echo "image $registry_ref: built in $((SECONDS - s))s"
+else
+  echo "image $registry_ref: reusing"
+fi
+
+# --- crane + sh (as gcr.io/go-containerregistry/crane/debug) --------------------------------------
+if ! fresh crane "$crane_ref"; then
+  s=$SECONDS
+  base=$(rootfs small "ca-certificates,git")
+  cb=$(gotool "crane-$CRANE_VERSION" "github.com/google/go-containerregistry/cmd/crane@$CRANE_VERSION")
+  layer="$work/crane-$CRANE_VERSION"
+  rm -rf "$layer" && mkdir -p "$layer/usr/local/bin"
+  cp "$cb/crane" "$layer/usr/local/bin/"
+  tarball "$layer" "$layer.tar" && rm -rf "$layer"
+  c append -f "$base" -f "$layer.tar" -t "$crane_ref" >/dev/null
+  c mutate "$crane_ref" -t "$crane_ref" --set-platform linux/amd64 --entrypoint crane \
+    -e PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin >/dev/null
+  stamp crane "$crane_ref"
+  echo "image $crane_ref: built in $((SECONDS - s))s"
+else
+  echo "image $crane_ref: reusing"
+fi
+
+# --- git + sh + base64 (Debian bookworm's git) ----------------------------------------------------
+if ! fresh git "$git_ref"; then
+  s=$SECONDS
+  base=$(rootfs small "ca-certificates,git")
+  c append -f "$base" -t "$git_ref" >/dev/null
+  c mutate "$git_ref" -t "$git_ref" --set-platform linux/amd64 --entrypoint git \
+    -e PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin >/dev/null
+  stamp git "$git_ref"
+  echo "image $git_ref: built in $((SECONDS - s))s"
+else
+  echo "image $git_ref: reusing"
+fi
+
 cat > "$WVA_STATE_DIR/images.json" <<JSON
 {
   "registry": "$reg",
@@ -156,7 +219,10 @@ cat > "$WVA_STATE_DIR/images.json" <<JSON
   "golang": "$golang_ref",
   "golangciLint": "$lint_ref",
   "distrolessStatic": "$static_ref",
-  "helm": "$helm_ref"
+  "helm": "$helm_ref",
+  "registryImage": "$registry_ref",
+  "crane": "$crane_ref",
+  "git": "$git_ref"
 }
 JSON
 echo "images: refs in $WVA_STATE_DIR/images.json"

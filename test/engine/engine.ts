@@ -30,6 +30,12 @@ export interface LocalImages {
   golangciLint: string;
   distrolessStatic: string;
   helm: string;
+  /** CNCF distribution registry on :5000, no auth (the release dry run's registry). */
+  registryImage: string;
+  /** crane and sh (lists image tags in the release). */
+  crane: string;
+  /** git, sh and base64 (commits the released chart files). */
+  git: string;
 }
 
 function readState<T>(name: string): T {
@@ -48,8 +54,8 @@ export const fixtureDir = fileURLToPath(new URL("../fixtures/wva-fixture/", impo
 
 /**
  * The module's main object on host directory `dir`, with every image these tests need taken from
- * the local registry (Go, golangci-lint, the static base, helm and helm-docs), and optionally a
- * Helm chart directory. Call inside `onEngine`.
+ * the local registry (Go, golangci-lint, the static base, helm and helm-docs, crane, the
+ * registry, git), and optionally a Helm chart directory. Call inside `onEngine`.
  */
 export function localWva(dir: string, chart?: string): Wva {
   return new Wva(
@@ -65,6 +71,9 @@ export function localWva(dir: string, chart?: string): Wva {
     images.distrolessStatic, // baseImage
     images.helm, // helmImage
     images.helm, // helmDocsImage: the helm image also has helm-docs
+    images.crane, // craneImage
+    images.registryImage, // registryImage
+    images.git, // gitImage
   );
 }
 
@@ -178,4 +187,38 @@ export async function imageConfig(repository: string, reference: string): Promis
   const { status, body: manifest } = await registryGet(`/v2/${repository}/manifests/${reference}`, MANIFEST_TYPES);
   if (status !== 200) throw new Error(`${repository}:${reference} is not a single-platform image (HTTP ${status})`);
   return (await registryGet(`/v2/${repository}/blobs/${manifest.config.digest}`, "*/*")).body;
+}
+
+/** The digest the registry reports for `repository:reference` (Docker-Content-Digest), or undefined when absent. */
+export async function imageDigest(repository: string, reference: string): Promise<string | undefined> {
+  const res = await fetch(`http://${engine.registry}/v2/${repository}/manifests/${reference}`, {
+    method: "HEAD",
+    headers: {
+      Accept: [INDEX_TYPES, MANIFEST_TYPES].join(", "),
+      Authorization: `Basic ${Buffer.from(`${engine.registryUser}:${engine.registryPassword}`).toString("base64")}`,
+    },
+  });
+  return res.ok ? (res.headers.get("docker-content-digest") ?? undefined) : undefined;
+}
+
+/** Every repository in the local registry, sorted. */
+export async function registryCatalog(): Promise<string[]> {
+  const page = 1000; // the registry's largest page
+  const all: string[] = [];
+  for (let last = ""; ; ) {
+    const { status, body } = await registryGet(`/v2/_catalog?n=${page}${last ? `&last=${encodeURIComponent(last)}` : ""}`);
+    if (status !== 200) throw new Error(`registry catalog: HTTP ${status}`);
+    const repos = (body.repositories as string[] | null) ?? [];
+    all.push(...repos);
+    if (repos.length < page) return all.sort();
+    last = repos[repos.length - 1];
+  }
+}
+
+/** The tags of `repository` in the local registry, sorted; empty when it does not exist. */
+export async function registryTags(repository: string): Promise<string[]> {
+  const { status, body } = await registryGet(`/v2/${repository}/tags/list`);
+  if (status === 404) return [];
+  if (status !== 200) throw new Error(`tags of ${repository}: HTTP ${status}`);
+  return ((body.tags as string[] | null) ?? []).sort();
 }
