@@ -64,7 +64,6 @@ async function failure(p: Promise<unknown>): Promise<string | undefined> {
  * and a host tunnel to it (containers cannot reach the host's 127.0.0.1 otherwise).
  */
 function releaseToLocal(chartRepository: string, reuseImage = false): Promise<string> {
-  const port = Number(engine.registry.split(":").pop());
   return onEngine(() =>
     localWva(fixtureDir, chartDir).release(
       TAG,
@@ -80,7 +79,8 @@ function releaseToLocal(chartRepository: string, reuseImage = false): Promise<st
       true, // plainHttp
       false, // skipChart
       reuseImage,
-      dag.host().service([{ frontend: port, backend: port }], { host: "127.0.0.1" }),
+      // what the CLI makes of `--registry-service tcp://127.0.0.1:5123`: a tunnel to that host port
+      dag.address(`tcp://${engine.registry}`).service(),
     ),
   );
 }
