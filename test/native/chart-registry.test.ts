@@ -8,13 +8,12 @@
  * The registry binary comes from .tools/bin (test/tools/install.sh); a missing one fails the test.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { repo, PATH, tool } from "./tools.js";
-import { releaseChartFiles } from "../../dagger/src/lib/chart-values.js";
+import { PATH, tool, chartCopy } from "./tools.js";
 import { isChartNotFound, isRepositoryNotFound, parseHelmPush, renderedImages } from "../../dagger/src/lib/helm-output.js";
 import { CRANE_LOGIN_THEN, HELM_LOGIN_THEN } from "../../dagger/src/lib/release-scripts.js";
 import { imageTags, parseReleaseTag } from "../../dagger/src/lib/tags.js";
@@ -94,18 +93,10 @@ const crane = (args: string[], password = true) => viaScript(CRANE_LOGIN_THEN, [
 
 /** The chart as release `tag` edits it, packaged; returns the .tgz path. */
 function releasedPackage(tag: string, imageRepository: string): string {
-  const dir = join(mkdtempSync(join(work, "chart-")), "workload-variant-autoscaler");
-  cpSync(join(repo, "charts/workload-variant-autoscaler"), dir, { recursive: true });
-  const t = parseReleaseTag(tag);
-  const out = releaseChartFiles(
-    { chartYaml: readFileSync(join(dir, "Chart.yaml"), "utf8"), valuesYaml: readFileSync(join(dir, "values.yaml"), "utf8") },
-    { version: t.chartVersion, appVersion: t.appVersion, imageRepository, imageTag: t.tag },
-  );
-  writeFileSync(join(dir, "Chart.yaml"), out.chartYaml);
-  writeFileSync(join(dir, "values.yaml"), out.valuesYaml);
+  const dir = chartCopy(mkdtempSync(join(work, "chart-")), { tag, imageRepository });
   const r = spawnSync(tool("helm"), ["package", dir, "--destination", join(dir, "..")], { encoding: "utf8" });
   expect(r.status, r.stderr).toBe(0);
-  return join(dir, "..", `workload-variant-autoscaler-${t.chartVersion}.tgz`);
+  return join(dir, "..", `workload-variant-autoscaler-${parseReleaseTag(tag).chartVersion}.tgz`);
 }
 
 describe("chart in a registry", () => {

@@ -5,15 +5,12 @@
  * Each test works on a copy in a temp dir. A missing tool fails the test; nothing is skipped.
  */
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { repo, PATH, tool } from "./tools.js";
+import { repo, PATH, tool, chartCopy } from "./tools.js";
 import { parse, parseAllDocuments } from "yaml";
-import { releaseChartFiles } from "../../dagger/src/lib/chart-values.js";
 import { renderedImages } from "../../dagger/src/lib/helm-output.js";
-import { parseReleaseTag } from "../../dagger/src/lib/tags.js";
 
 const chartDir = join(repo, "charts/workload-variant-autoscaler");
 
@@ -28,22 +25,11 @@ function run(cmd: string, args: string[], cwd: string) {
 }
 
 /** A private copy of the chart. */
-function copy(): string {
-  const dir = join(mkdtempSync(join(tmpdir(), "wva-chart-")), "workload-variant-autoscaler");
-  cpSync(chartDir, dir, { recursive: true });
-  return dir;
-}
+const copy = (): string => chartCopy();
 
 /** The chart copy as `dagger call release --tag <tag>` edits it (Chart.yaml, values.yaml, README.md). */
 function released(tag: string, imageRepository: string): string {
-  const dir = copy();
-  const t = parseReleaseTag(tag);
-  const out = releaseChartFiles(
-    { chartYaml: readFileSync(join(dir, "Chart.yaml"), "utf8"), valuesYaml: readFileSync(join(dir, "values.yaml"), "utf8") },
-    { version: t.chartVersion, appVersion: t.appVersion, imageRepository, imageTag: t.tag },
-  );
-  writeFileSync(join(dir, "Chart.yaml"), out.chartYaml);
-  writeFileSync(join(dir, "values.yaml"), out.valuesYaml);
+  const dir = chartCopy(undefined, { tag, imageRepository });
   const docs = run("helm-docs", ["--chart-search-root", ".", "--log-level", "warning"], dir);
   expect(docs.status, docs.stderr).toBe(0);
   return dir;

@@ -2,9 +2,12 @@
  * The real tools the native tier runs: `.tools/bin` (test/tools/install.sh) first, then PATH.
  * A missing tool is a failure with a hint, never a skip.
  */
-import { accessSync, constants } from "node:fs";
+import { accessSync, constants, cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { delimiter, isAbsolute, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { releaseChartFiles } from "../../dagger/src/lib/chart-values.js";
+import { parseReleaseTag } from "../../dagger/src/lib/tags.js";
 
 /** The repository root. */
 export const repo = fileURLToPath(new URL("../../", import.meta.url));
@@ -32,4 +35,24 @@ export function tool(name: string): string {
   if (found) return found;
   const hint = name === "go" || name === "gofmt" ? "install Go 1.26" : `run \`bash test/tools/install.sh ${name}\``;
   throw new Error(`${name} not found in .tools/bin or on PATH: ${hint}`);
+}
+
+/**
+ * A private copy of the repository's chart, in `<parent>/workload-variant-autoscaler`, with
+ * Chart.yaml and values.yaml edited as `release --tag <tag>` edits them (when a tag is given),
+ * through the module's own pure edit function.
+ */
+export function chartCopy(parent = mkdtempSync(join(tmpdir(), "wva-chart-")), release?: { tag: string; imageRepository: string }): string {
+  const dir = join(parent, "workload-variant-autoscaler");
+  cpSync(join(repo, "charts/workload-variant-autoscaler"), dir, { recursive: true });
+  if (release) {
+    const t = parseReleaseTag(release.tag);
+    const out = releaseChartFiles(
+      { chartYaml: readFileSync(join(dir, "Chart.yaml"), "utf8"), valuesYaml: readFileSync(join(dir, "values.yaml"), "utf8") },
+      { version: t.chartVersion, appVersion: t.appVersion, imageRepository: release.imageRepository, imageTag: t.tag },
+    );
+    writeFileSync(join(dir, "Chart.yaml"), out.chartYaml);
+    writeFileSync(join(dir, "values.yaml"), out.valuesYaml);
+  }
+  return dir;
 }
