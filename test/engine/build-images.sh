@@ -9,6 +9,8 @@
 #   registry:<v>           CNCF distribution registry on :5000, no auth, filesystem storage (release dry run)
 #   crane/debug:<v>        Debian bookworm + crane (crane and sh, like crane's debug image)
 #   git:bookworm           Debian bookworm with git, sh and base64 (chart commit-back)
+#   docker:<v>-dind        Debian bookworm + docker.io (dockerd, containerd, runc) + iptables; the CLI also at
+#                          /usr/local/bin/docker, entrypoint like docker:dind's (the Kind cluster's Docker daemon)
 set -Eeuo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/layout.sh"
@@ -19,6 +21,7 @@ HELM_VERSION=${HELM_VERSION:-v3.22.0}
 HELM_DOCS_VERSION=${HELM_DOCS_VERSION:-v1.14.2}
 REGISTRY_VERSION=${REGISTRY_VERSION:-v3.0.0}
 CRANE_VERSION=${CRANE_VERSION:-v0.22.1}
+DOCKER_VERSION=20.10.24   # Debian bookworm's docker.io
 MIRROR=${DEBIAN_MIRROR:-$(sed -n 's/^URIs: //p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1)}
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
 
@@ -74,6 +77,7 @@ helm_ref=$reg/alpine/helm:${HELM_VERSION#v}
 registry_ref=$reg/library/registry:${REGISTRY_VERSION#v}
 crane_ref=$reg/go-containerregistry/crane/debug:$CRANE_VERSION
 git_ref=$reg/library/git:bookworm
+dind_ref=$reg/library/docker:$DOCKER_VERSION-dind
 
 # --- golang ---------------------------------------------------------------------------------------
 if ! fresh golang "$golang_ref"; then
@@ -212,6 +216,35 @@ else
   echo "image $git_ref: reusing"
 fi
 
+# --- Docker-in-Docker (docker:dind's role: dockerd on tcp/2375 as a Dagger service) ----------------
+if ! fresh dind "$dind_ref"; then
+  s=$SECONDS
+  base=$(rootfs dind "ca-certificates,docker.io,iptables,procps")
+  layer="$work/dind-$DOCKER_VERSION"
+  rm -rf "$layer" && mkdir -p "$layer/usr/local/bin"
+  # docker:dind has its CLI at /usr/local/bin/docker (Kind.container() copies it from there)
+  cp "$work/rootfs-dind/usr/bin/docker" "$layer/usr/local/bin/docker"
+  # as docker:dind's dockerd-entrypoint.sh: flags alone mean `dockerd <flags>`, anything else runs as given
+  cat > "$layer/usr/local/bin/dockerd-entrypoint.sh" <<'SH'
+#!/bin/sh
+set -e
+if [ "$#" -eq 0 ] || [ "${1#-}" != "$1" ]; then
+  set -- dockerd --host=unix:///var/run/docker.sock --host=tcp://0.0.0.0:2375 --tls=false "$@"
+fi
+exec "$@"
+SH
+  chmod 755 "$layer/usr/local/bin/dockerd-entrypoint.sh"
+  tarball "$layer" "$layer.tar" && rm -rf "$layer"
+  c append -f "$base" -f "$layer.tar" -t "$dind_ref" >/dev/null
+  c mutate "$dind_ref" -t "$dind_ref" --set-platform linux/amd64 --entrypoint dockerd-entrypoint.sh \
+    --exposed-ports 2375 -e DOCKER_TLS_CERTDIR= \
+    -e PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin >/dev/null
+  stamp dind "$dind_ref"
+  echo "image $dind_ref: built in $((SECONDS - s))s"
+else
+  echo "image $dind_ref: reusing"
+fi
+
 cat > "$WVA_STATE_DIR/images.json" <<JSON
 {
   "registry": "$reg",
@@ -222,7 +255,8 @@ cat > "$WVA_STATE_DIR/images.json" <<JSON
   "helm": "$helm_ref",
   "registryImage": "$registry_ref",
   "crane": "$crane_ref",
-  "git": "$git_ref"
+  "git": "$git_ref",
+  "docker": "$dind_ref"
 }
 JSON
 echo "images: refs in $WVA_STATE_DIR/images.json"

@@ -36,6 +36,8 @@ export interface LocalImages {
   crane: string;
   /** git, sh and base64 (commits the released chart files). */
   git: string;
+  /** Docker-in-Docker (Debian's docker.io 20.10): docker:dind's role, the Kind cluster's Docker daemon. */
+  docker: string;
 }
 
 function readState<T>(name: string): T {
@@ -55,7 +57,8 @@ export const fixtureDir = fileURLToPath(new URL("../fixtures/wva-fixture/", impo
 /**
  * The module's main object on host directory `dir`, with every image these tests need taken from
  * the local registry (Go, golangci-lint, the static base, helm and helm-docs, crane, the
- * registry, git), and optionally a Helm chart directory. Call inside `onEngine`.
+ * registry, git, Docker-in-Docker), and optionally a Helm chart directory. Call inside `onEngine`.
+ * The Kind node image is left at its default: no `kindest/node` image exists here.
  */
 export function localWva(dir: string, chart?: string): Wva {
   return new Wva(
@@ -74,6 +77,9 @@ export function localWva(dir: string, chart?: string): Wva {
     images.crane, // craneImage
     images.registryImage, // registryImage
     images.git, // gitImage
+    images.docker, // dockerImage
+    undefined, // kindNodeImage: kindest/node cannot be obtained here
+    images.helm, // kubectlImage: bookworm + helm (no kubectl: nothing here reaches a cluster)
   );
 }
 
