@@ -19,6 +19,7 @@ import {
   diagnosticsScript,
   e2eTestScript,
   errorDetail,
+  failureReason,
   firstLine,
   kindCreateScript,
   newRunId,
@@ -287,7 +288,7 @@ export class Kind {
       passed = code === 0;
       summary = passed ? `e2e tests passed (${goTest.join(" ")})` : `e2e tests failed (exit ${code})`;
     } catch (e) {
-      summary = `could not ${step}: ${firstLine(e)}`;
+      summary = `could not ${step}: ${failureReason(e)}`;
       log.push(`✘ ${step}:`, errorDetail(e));
     }
 

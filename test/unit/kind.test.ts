@@ -14,6 +14,7 @@ import {
 import {
   diagnosticsScript,
   e2eTestScript,
+  failureReason,
   kindCreateScript,
   kindLoadImageScript,
   newRunId,
@@ -187,5 +188,27 @@ describe("the e2e test script, run by bash with stub tools", () => {
   });
   it("exits 0 when the tests pass", () => {
     expect(run(0).code).toBe(0);
+  });
+});
+
+describe("failure reasons", () => {
+  it("a failed exec is summed up by its stderr's last error line, not its exit code", () => {
+    // kind create cluster's stderr on a machine that cannot pull the node image (seen on the real engine)
+    const stderr = [
+      "Creating cluster \"wva-e2e\" ...",
+      " ✗ Ensuring node image (kindest/node:v1.32.0) 🖼️",
+      'ERROR: failed to create cluster: failed to pull image "kindest/node:v1.32.0": exit status 1',
+      "",
+      "Command Output: Error response from daemon: Get \"https://registry-1.docker.io/v2/\": dial tcp: lookup registry-1.docker.io: no such host",
+      "",
+    ].join("\n");
+    const e = Object.assign(new Error("exit code: 1 [traceparent:abc]"), { stderr });
+    expect(failureReason(e)).toBe('ERROR: failed to create cluster: failed to pull image "kindest/node:v1.32.0": exit status 1');
+  });
+  it("without an error line, the last stderr line; without stderr, the message's first line", () => {
+    expect(failureReason(Object.assign(new Error("exit code: 2"), { stderr: "step one\ntimed out waiting\n" }))).toBe("timed out waiting");
+    expect(failureReason(Object.assign(new Error("exit code: 2\nmore"), { stderr: "  \n" }))).toBe("exit code: 2");
+    expect(failureReason(new Error("connection refused\nat …"))).toBe("connection refused");
+    expect(failureReason("plain string")).toBe("plain string");
   });
 });

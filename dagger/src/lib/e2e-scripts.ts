@@ -167,6 +167,17 @@ export function firstLine(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).split("\n")[0];
 }
 
+/**
+ * Why a step failed, in one line. For a failed exec (whose message is only "exit code: 1 …"), the
+ * last line of its stderr that reads as an error (`ERROR: …`, `Error: …`, `fatal: …`), else its last
+ * stderr line; for anything else, the message's first line.
+ */
+export function failureReason(e: unknown): string {
+  const stderr = (e as { stderr?: unknown }).stderr;
+  const lines = (typeof stderr === "string" ? stderr : "").split("\n").map((l) => l.trim()).filter(Boolean);
+  return [...lines].reverse().find((l) => /^(error|fatal)\b/i.test(l)) ?? lines.at(-1) ?? firstLine(e);
+}
+
 /** An error's message with the stdout/stderr an exec error carries. */
 export function errorDetail(e: unknown): string {
   const x = e as { message?: string; stdout?: string; stderr?: string };
