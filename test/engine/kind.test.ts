@@ -68,7 +68,7 @@ describe("the Kind e2e's Docker daemon on a real engine", () => {
           .withNewFile("/load.sh", script)
           // the load script to its end (kind load fails: no cluster), then the loaded image runs
           .withExec(
-            ["sh", "-c", `sh /load.sh; echo "load script exit $?"; docker run --rm ${ref} -version`],
+            ["sh", "-c", `sh /load.sh; echo "load script exit $?"; docker run --rm ${ref} -version && docker rmi ${ref} >/dev/null`],
             { expect: ReturnType.Any },
           );
         return { code: await ran.exitCode(), stdout: await ran.stdout(), stderr: await ran.stderr() };
