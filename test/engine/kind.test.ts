@@ -103,6 +103,8 @@ describe("the Kind e2e's Docker daemon on a real engine", () => {
     expect(result.summary).toMatch(/^could not create the cluster: ERROR: failed to create cluster: failed to pull image "kindest\/node:v1\.32\.0"/);
     // kind ran against the daemon service and asked it for the node image, which no registry here serves
     expect(result.log).toContain("Creating cluster \"wva-engine-test\"");
+    // kind read the module's cluster config (a bad one fails before this) and took its node image
+    expect(result.log).toContain("Ensuring node image (kindest/node:v1.32.0)");
     expect(result.log).toMatch(/failed to pull image "kindest\/node:v1\.32\.0"/);
   });
 });
