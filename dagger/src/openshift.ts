@@ -16,7 +16,7 @@ import {
   splitImageRef,
 } from "./lib/autoscaling.js";
 import { cleanupPlan, describePlan, resourcesFromList, type Outcome } from "./lib/cleanup.js";
-import { assertDnsLabel, diagnosticsScript, errorDetail, firstLine, newRunId } from "./lib/e2e-scripts.js";
+import { assertDnsLabel, diagnosticsScript, errorDetail, failureReason, firstLine, newRunId } from "./lib/e2e-scripts.js";
 import { gpuAvailability, gpuPreflight } from "./lib/gpu.js";
 import { loadManifestsYaml, validateLoad, type LoadJobOptions } from "./lib/load-job.js";
 
@@ -285,7 +285,7 @@ export class OpenShift {
       outcome = "success";
       summary = `autoscaling validated: VA ${va}, HPA ${hpa}, ${ready}`;
     } catch (e) {
-      summary = `could not ${step}: ${firstLine(e)}`;
+      summary = `could not ${step}: ${failureReason(e)}`;
       log.push(`✘ ${step}:`, errorDetail(e));
     }
 

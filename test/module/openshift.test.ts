@@ -137,7 +137,7 @@ describe("a failing run", () => {
       cluster({ failing: "helm upgrade" }),
     );
     expect(result!.passed).toBe(false);
-    expect(result!.summary).toBe("could not deploy the controller: process did not complete successfully: exit code: 1");
+    expect(result!.summary).toBe("could not deploy the controller: helm upgrade: simulated failure");
     expect(result!.log).toContain("helm upgrade: simulated failure");
     const cmds = commands(engine);
     expect(cmds).toContain(`kubectl scale deployment.apps/${DECODE} -n ${NS} --replicas=0`);
