@@ -40,6 +40,14 @@ recipe_hash=$(sha256sum "$0" | cut -c1-12)
 # fresh <name> <ref>: true when <ref> is in the registry and was built by this recipe.
 fresh() { [[ "$(cat "$work/$1.stamp" 2>/dev/null)" == "$recipe_hash $2" ]] && c digest "$2" >/dev/null 2>&1; }
 stamp() { echo "$recipe_hash $2" > "$work/$1.stamp"; }
+# image <name> <ref> <build function>: builds <ref> unless this recipe already built it, and says which.
+image() {
+  if fresh "$1" "$2"; then echo "image $2: reusing"; return; fi
+  local s=$SECONDS
+  "$3"
+  stamp "$1" "$2"
+  echo "image $2: built in $((SECONDS - s))s"
+}
 tarball() { tar --numeric-owner --owner=0 --group=0 -C "$1" -cf "$2" .; }
 
 # Debian bookworm root filesystems (debootstrap), cached by package list.
@@ -80,8 +88,7 @@ git_ref=$reg/library/git:bookworm
 dind_ref=$reg/library/docker:$DOCKER_VERSION-dind
 
 # --- golang ---------------------------------------------------------------------------------------
-if ! fresh golang "$golang_ref"; then
-  s=$SECONDS
+build_golang() {
   base=$(rootfs go "ca-certificates,git,gcc,libc6-dev,make,openssh-client,curl")
   tc=$(cd /tmp && GOTOOLCHAIN=local go mod download -json "golang.org/toolchain@v0.0.1-go$GO_VERSION.linux-amd64" | jq -r .Dir)
   layer="$work/go$GO_VERSION"
@@ -96,29 +103,21 @@ if ! fresh golang "$golang_ref"; then
   c mutate "$golang_ref" -t "$golang_ref" --set-platform linux/amd64 --workdir /go --cmd bash \
     -e PATH=/go/bin:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     -e GOPATH=/go -e GOLANG_VERSION="$GO_VERSION" -e GOTOOLCHAIN=local >/dev/null
-  stamp golang "$golang_ref"
-  echo "image $golang_ref: built in $((SECONDS - s))s"
-else
-  echo "image $golang_ref: reusing"
-fi
+}
+image golang "$golang_ref" build_golang
 
 # --- golangci-lint --------------------------------------------------------------------------------
-if ! fresh golangci-lint "$lint_ref"; then
-  s=$SECONDS
+build_golangci_lint() {
   bin=$(gotool "golangci-lint-$GOLANGCI_LINT_VERSION" "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$GOLANGCI_LINT_VERSION")
   layer="$work/golangci-lint-$GOLANGCI_LINT_VERSION"
   rm -rf "$layer" && mkdir -p "$layer/usr/bin" && cp "$bin/golangci-lint" "$layer/usr/bin/"
   tarball "$layer" "$layer.tar" && rm -rf "$layer"
   c append -b "$golang_ref" -f "$layer.tar" -t "$lint_ref" >/dev/null
-  stamp golangci-lint "$lint_ref"
-  echo "image $lint_ref: built in $((SECONDS - s))s"
-else
-  echo "image $lint_ref: reusing"
-fi
+}
+image golangci-lint "$lint_ref" build_golangci_lint
 
 # --- distroless-style static base, two platforms --------------------------------------------------
-if ! fresh static "$static_ref"; then
-  s=$SECONDS
+build_static() {
   layer="$work/static"
   rm -rf "$layer" && mkdir -p "$layer"/{etc/ssl/certs,usr/share,tmp,home/nonroot,root}
   printf 'root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' > "$layer/etc/passwd"
@@ -136,15 +135,11 @@ if ! fresh static "$static_ref"; then
       -e SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt >/dev/null
   done
   c index append -m "$static_ref-amd64" -m "$static_ref-arm64" -t "$static_ref" >/dev/null
-  stamp static "$static_ref"
-  echo "image $static_ref: built in $((SECONDS - s))s"
-else
-  echo "image $static_ref: reusing"
-fi
+}
+image static "$static_ref" build_static
 
 # --- helm + helm-docs -----------------------------------------------------------------------------
-if ! fresh helm "$helm_ref"; then
-  s=$SECONDS
+build_helm() {
   base=$(rootfs small "ca-certificates,git")
   hb=$(gotool "helm-$HELM_VERSION" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION")
   hd=$(gotool "helm-docs-$HELM_DOCS_VERSION" "github.com/norwoodj/helm-docs/cmd/helm-docs@$HELM_DOCS_VERSION")
@@ -155,15 +150,11 @@ if ! fresh helm "$helm_ref"; then
   c append -f "$base" -f "$layer.tar" -t "$helm_ref" >/dev/null
   c mutate "$helm_ref" -t "$helm_ref" --set-platform linux/amd64 --workdir /apps --entrypoint helm \
     -e PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin >/dev/null
-  stamp helm "$helm_ref"
-  echo "image $helm_ref: built in $((SECONDS - s))s"
-else
-  echo "image $helm_ref: reusing"
-fi
+}
+image helm "$helm_ref" build_helm
 
 # --- distribution registry (no auth, plain HTTP on :5000; what the release dry run runs) ---------
-if ! fresh registry "$registry_ref"; then
-  s=$SECONDS
+build_registry() {
   rb=$(gotool "registry-$REGISTRY_VERSION" "github.com/distribution/distribution/v3/cmd/registry@$REGISTRY_VERSION")
   layer="$work/registry-$REGISTRY_VERSION"
   rm -rf "$layer" && mkdir -p "$layer"/{bin,etc/distribution,etc/ssl/certs,var/lib/registry,tmp}
@@ -179,15 +170,11 @@ if ! fresh registry "$registry_ref"; then
   # OTEL_TRACES_EXPORTER=none: distribution v3 would otherwise try to export traces
   c mutate "$registry_ref" -t "$registry_ref" --set-platform linux/amd64 --entrypoint /bin/registry \
     --cmd serve,/etc/distribution/config.yml --exposed-ports 5000 -e OTEL_TRACES_EXPORTER=none >/dev/null
-  stamp registry "$registry_ref"
-  echo "image $registry_ref: built in $((SECONDS - s))s"
-else
-  echo "image $registry_ref: reusing"
-fi
+}
+image registry "$registry_ref" build_registry
 
 # --- crane + sh (as gcr.io/go-containerregistry/crane/debug) --------------------------------------
-if ! fresh crane "$crane_ref"; then
-  s=$SECONDS
+build_crane() {
   base=$(rootfs small "ca-certificates,git")
   cb=$(gotool "crane-$CRANE_VERSION" "github.com/google/go-containerregistry/cmd/crane@$CRANE_VERSION")
   layer="$work/crane-$CRANE_VERSION"
@@ -197,28 +184,20 @@ if ! fresh crane "$crane_ref"; then
   c append -f "$base" -f "$layer.tar" -t "$crane_ref" >/dev/null
   c mutate "$crane_ref" -t "$crane_ref" --set-platform linux/amd64 --entrypoint crane \
     -e PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin >/dev/null
-  stamp crane "$crane_ref"
-  echo "image $crane_ref: built in $((SECONDS - s))s"
-else
-  echo "image $crane_ref: reusing"
-fi
+}
+image crane "$crane_ref" build_crane
 
 # --- git + sh + base64 (Debian bookworm's git) ----------------------------------------------------
-if ! fresh git "$git_ref"; then
-  s=$SECONDS
+build_git() {
   base=$(rootfs small "ca-certificates,git")
   c append -f "$base" -t "$git_ref" >/dev/null
   c mutate "$git_ref" -t "$git_ref" --set-platform linux/amd64 --entrypoint git \
     -e PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin >/dev/null
-  stamp git "$git_ref"
-  echo "image $git_ref: built in $((SECONDS - s))s"
-else
-  echo "image $git_ref: reusing"
-fi
+}
+image git "$git_ref" build_git
 
 # --- Docker-in-Docker (docker:dind's role: dockerd on tcp/2375 as a Dagger service) ----------------
-if ! fresh dind "$dind_ref"; then
-  s=$SECONDS
+build_dind() {
   base=$(rootfs dind "ca-certificates,docker.io,iptables,procps")
   layer="$work/dind-$DOCKER_VERSION"
   rm -rf "$layer" && mkdir -p "$layer/usr/local/bin"
@@ -239,11 +218,8 @@ SH
   c mutate "$dind_ref" -t "$dind_ref" --set-platform linux/amd64 --entrypoint dockerd-entrypoint.sh \
     --exposed-ports 2375 -e DOCKER_TLS_CERTDIR= \
     -e PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin >/dev/null
-  stamp dind "$dind_ref"
-  echo "image $dind_ref: built in $((SECONDS - s))s"
-else
-  echo "image $dind_ref: reusing"
-fi
+}
+image dind "$dind_ref" build_dind
 
 cat > "$WVA_STATE_DIR/images.json" <<JSON
 {
