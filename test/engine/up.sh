@@ -39,6 +39,14 @@ alive() {
   [[ "$(awk '{print $3}' <<<"$stat")" != Z ]]
 }
 
+# The engine starts one dnsmasq for its containers' names and never restarts it; on this host
+# setup it has been seen killed while the engine ran on (engine.log: "dnsmasq exited: signal:
+# killed"), leaving containers without DNS. A running engine without its dnsmasq is started afresh.
+if alive "$WVA_ENGINE_RUN/engine.pid" && ! pgrep -f "cni/dnsname/$WVA_ENGINE_NET/dnsmasq.conf" >/dev/null; then
+  echo "the running engine has lost its dnsmasq (containers would resolve no names): restarting it" >&2
+  bash "$here/down.sh"
+fi
+
 step "registry on $WVA_REGISTRY_ADDR"
 if ! alive "$WVA_ENGINE_RUN/registry.pid"; then
   mkdir -p "$WVA_ENGINE_CACHE/registry"
