@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Builds the Dagger CLI (dagger), the engine (dagger-engine) and dagger-init from the Go module proxy,
+# Builds the Dagger CLI (dagger), the engine (dagger-engine), dagger-init and Dagger's dnsname CNI plugin
+# (the engine image's own: it only HUPs the engine's dnsmasq, where the containers/dnsname plugin Debian
+# ships stops dnsmasq and deletes its config when the last named container goes) from the Go module proxy,
 # at $DAGGER_VERSION, into $WVA_ENGINE_CACHE/bin-$DAGGER_VERSION-<layout hash>. Reuses a finished build.
 #
 # The main module's go.mod replaces two nested modules by relative paths. The Go module zip leaves
@@ -22,7 +24,7 @@ source "$here/layout.sh"
 
 src="$WVA_ENGINE_CACHE/src-$DAGGER_VERSION"
 out="$WVA_ENGINE_BIN"
-if [[ -x "$out/dagger" && -x "$out/dagger-engine" && -x "$out/dagger-init" ]]; then
+if [[ -x "$out/dagger" && -x "$out/dagger-engine" && -x "$out/dagger-init" && -x "$out/dnsname" ]]; then
   echo "engine binaries: reusing $out"
   exit 0
 fi
@@ -86,7 +88,7 @@ go mod edit \
 
 ldflags="-s -w -X github.com/dagger/dagger/engine.Version=$DAGGER_VERSION -X github.com/dagger/dagger/engine.Tag=$DAGGER_VERSION"
 mkdir -p "$out.tmp"
-for target in dagger:./cmd/dagger dagger-engine:./cmd/engine dagger-init:./cmd/init; do
+for target in dagger:./cmd/dagger dagger-engine:./cmd/engine dagger-init:./cmd/init dnsname:./cmd/dnsname; do
   start=$SECONDS
   CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$out.tmp/${target%%:*}" "${target#*:}"
   echo "built ${target%%:*} in $((SECONDS - start))s"

@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(
   runc tini dnsmasq-base iptables git                          # engine run time
-  containernetworking-plugins golang-github-containernetworking-plugin-dnsname  # CNI + dnsname
+  containernetworking-plugins                                   # CNI (dnsname is built with the engine)
   qemu-user-static binfmt-support                              # foreign-platform execs
   docker-registry apache2-utils                                # local registry + htpasswd
   debootstrap jq file ca-certificates curl                     # image building, checks

@@ -18,8 +18,8 @@ const CLUSTER = "wva-engine-test";
 
 /**
  * The module's Kind object on the fixture, with the kind v0.33.0 that test/tools/install.sh built
- * from the Go proxy (`kindBinary`, as an air-gapped user passes it): containers in this engine
- * cannot resolve proxy.golang.org, so `Kind.binary()` cannot build it here.
+ * from the Go proxy (`kindBinary`, as an air-gapped user passes it), so the daemon tests do not
+ * depend on building kind; `Kind.binary()` building it is a test of its own below.
  */
 function localKind(): Promise<Kind> {
   return localWva(fixtureDir).kind(CLUSTER, undefined, undefined, undefined, undefined, dag.host().file(realpathSync(tool("kind"))));
@@ -32,6 +32,18 @@ async function startDaemon(kind: Kind): Promise<number> {
 }
 
 describe("the Kind e2e's Docker daemon on a real engine", () => {
+  it("Kind.binary() builds the pinned kind in a Go container from the Go module proxy", async () => {
+    const { seconds, value: version } = await timed(() =>
+      onEngine(async () => {
+        const kind = await localWva(fixtureDir).kind(CLUSTER);
+        const built = kind.binary();
+        return dag.container().from(kind.goImage).withFile("/usr/local/bin/kind", built).withExec(["kind", "version"]).stdout();
+      }),
+    );
+    console.log(`Kind.binary(): go install sigs.k8s.io/kind@v0.33.0 in the engine, ${seconds.toFixed(1)}s`);
+    expect(version).toMatch(/^kind v0\.33\.0 go1\.26\.8 linux\/amd64/);
+  });
+
   it("Kind.cluster() runs dockerd as a service, and Kind.container() reaches it with the docker CLI and the pinned kind", async () => {
     const { info, kindVersion, startSeconds } = await onEngine(async () => {
       const kind = await localKind();

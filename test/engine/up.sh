@@ -39,9 +39,9 @@ alive() {
   [[ "$(awk '{print $3}' <<<"$stat")" != Z ]]
 }
 
-# The engine starts one dnsmasq for its containers' names and never restarts it; on this host
-# setup it has been seen killed while the engine ran on (engine.log: "dnsmasq exited: signal:
-# killed"), leaving containers without DNS. A running engine without its dnsmasq is started afresh.
+# The engine starts one dnsmasq for its containers' names and never restarts it. An engine that
+# has lost it (e.g. one started before the CNI dnsname plugin was Dagger's own, which never stops
+# it) would leave containers without DNS: such an engine is started afresh.
 if alive "$WVA_ENGINE_RUN/engine.pid" && ! pgrep -f "cni/dnsname/$WVA_ENGINE_NET/dnsmasq.conf" >/dev/null; then
   echo "the running engine has lost its dnsmasq (containers would resolve no names): restarting it" >&2
   bash "$here/down.sh"
@@ -88,6 +88,12 @@ start_engine() {
   mkdir -p "$WVA_ENGINE_PREFIX/bin" "$WVA_ENGINE_PREFIX/content" "$WVA_ENGINE_STATE" "$(dirname "$WVA_ENGINE_SOCK")" /run/buildkit
   install -m 0755 "$WVA_ENGINE_BIN/dagger-init" "$WVA_ENGINE_BIN/dagger-engine" "$WVA_ENGINE_PREFIX/bin/"
   install -m 0755 "$(command -v runc)" "$WVA_ENGINE_PREFIX/bin/runc"
+  # CNI plugins: Debian's, with Dagger's own dnsname in place of the containers/dnsname one
+  rm -rf "$WVA_ENGINE_PREFIX/cni" && mkdir -p "$WVA_ENGINE_PREFIX/cni"
+  for plugin in bridge loopback firewall host-local portmap tuning; do
+    ln -s "/usr/lib/cni/$plugin" "$WVA_ENGINE_PREFIX/cni/$plugin"
+  done
+  install -m 0755 "$WVA_ENGINE_BIN/dnsname" "$WVA_ENGINE_PREFIX/cni/dnsname"
   cat > "$WVA_ENGINE_RUN/engine.toml" <<TOML
 [registry."$WVA_REGISTRY_ADDR"]
   http = true
@@ -112,7 +118,7 @@ TOML
     # the engine also listens on BuildKit'"'"'s default socket: keep that one private too
     mount -t tmpfs tmpfs /run/buildkit
     exec tini -s -- "$1/bin/dagger-engine" --config "$0/engine.toml" --root "$2" --addr "unix://$3" \
-      --network-name "$4" --network-cidr "$5" --oci-cni-binary-dir /usr/lib/cni \
+      --network-name "$4" --network-cidr "$5" --oci-cni-binary-dir "$1/cni" \
       --oci-worker-platform linux/amd64 --oci-worker-platform linux/arm64
   ' "$WVA_ENGINE_RUN" "$WVA_ENGINE_PREFIX" "$WVA_ENGINE_STATE" "$WVA_ENGINE_SOCK" "$WVA_ENGINE_NET" "$WVA_ENGINE_CIDR" \
     >> "$WVA_ENGINE_RUN/engine.log" 2>&1 < /dev/null &
