@@ -160,7 +160,8 @@ export class Go {
         "install",
         `sigs.k8s.io/controller-tools/cmd/controller-gen@${this.controllerGenVersion}`,
       ])
-      .withExec(["make", ...targets, "CONTROLLER_GEN=/go/bin/controller-gen"])
+      // -o: the pinned binary counts as up to date, so the Makefile's own install rule never runs
+      .withExec(["make", "-o", "/go/bin/controller-gen", ...targets, "CONTROLLER_GEN=/go/bin/controller-gen"])
       .directory(SRC)
       .withoutDirectory("bin");
     const changes = regenerated.changes(this.source);

@@ -250,7 +250,7 @@ describe("stages", () => {
     expect(commands(engine)).toEqual(
       expect.arrayContaining([
         "go install sigs.k8s.io/controller-tools/cmd/controller-gen@v0.17.2",
-        "make manifests generate CONTROLLER_GEN=/go/bin/controller-gen",
+        "make -o /go/bin/controller-gen manifests generate CONTROLLER_GEN=/go/bin/controller-gen",
       ]),
     );
     expect(String(error)).toMatch(
