@@ -16,11 +16,12 @@ import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
+import { LOAD } from "../unit/fixtures/load-options.js";
 import { repo, PATH, tool } from "./tools.js";
 import { stringify } from "yaml";
 import { emulatedGpus, GPU_TYPES } from "../../dagger/src/lib/gpu.js";
 import { kindConfig } from "../../dagger/src/lib/kind-config.js";
-import { loadManifests, type LoadJobOptions } from "../../dagger/src/lib/load-job.js";
+import { loadManifests } from "../../dagger/src/lib/load-job.js";
 
 const K8S_MODULE = "k8s.io/kubernetes@v1.32.0";
 
@@ -127,20 +128,6 @@ function kubeconform(name: string, docs: unknown[]) {
   };
   return { status: r.status, out, raw: r.stdout + r.stderr };
 }
-
-const LOAD: LoadJobOptions = {
-  name: "wva-e2e-load-1a2b3c",
-  namespace: "llm-d-inference-scheduling",
-  image: "quay.io/curl/curl:8.11.1",
-  targetUrl: "http://infra-inference-scheduling-inference-gateway-istio.llm-d-inference-scheduling.svc.cluster.local/v1/completions",
-  model: "unsloth/Meta-Llama-3.1-8B",
-  requestRate: 20,
-  numPrompts: 3000,
-  maxTokens: 400,
-  workers: 10,
-  runLabel: ["wva.llm-d.ai/e2e-run", "lk3x9a-1a2b3c"],
-  activeDeadlineSeconds: 1800,
-};
 
 test("schema file names follow kubeconform's template", () => {
   expect(schemaFileName("Job", "batch", "v1")).toBe("job-batch-v1.json");

@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { LOAD } from "./fixtures/load-options.js";
 import { parseAllDocuments } from "yaml";
 import {
   hpaState,
@@ -10,24 +11,10 @@ import {
   specReplicas,
   splitImageRef,
 } from "../../dagger/src/lib/autoscaling.js";
-import { SHAREGPT_PROMPTS, loadManifests, loadManifestsYaml, requestBodies, type LoadJobOptions } from "../../dagger/src/lib/load-job.js";
+import { SHAREGPT_PROMPTS, loadManifests, loadManifestsYaml, requestBodies } from "../../dagger/src/lib/load-job.js";
 
 const list = JSON.parse(readFileSync(new URL("./fixtures/run-resources.json", import.meta.url), "utf8"));
 const DECODE = "ms-inference-scheduling-llm-d-modelservice-decode";
-
-const LOAD: LoadJobOptions = {
-  name: "wva-e2e-load-1a2b3c",
-  namespace: "llm-d-inference-scheduling",
-  image: "quay.io/curl/curl:8.11.1",
-  targetUrl: "http://gateway.llm-d-inference-scheduling.svc.cluster.local/v1/completions",
-  model: "unsloth/Meta-Llama-3.1-8B",
-  requestRate: 20,
-  numPrompts: 3000,
-  maxTokens: 400,
-  workers: 10,
-  runLabel: ["wva.llm-d.ai/e2e-run", "lk3x9a-1a2b3c"],
-  activeDeadlineSeconds: 1800,
-};
 
 describe("load manifests", () => {
   const [cm, job] = loadManifests(LOAD) as any[];
