@@ -157,7 +157,7 @@ export class Wva {
     helmImage = "alpine/helm:3.22.0",
     helmDocsImage = "jnorwood/helm-docs:v1.14.2",
     craneImage = "gcr.io/go-containerregistry/crane/debug:v0.22.1",
-    registryImage = "registry:2.8.3",
+    registryImage = "registry:3.0.0",
     gitImage = "alpine/git:2.47.2",
     dockerImage = "docker:28.5.1-dind",
     kindNodeImage = "kindest/node:v1.32.0",
