@@ -14,6 +14,7 @@ import { describeFailures, failedTests, unitTestPackages } from "./lib/gotest.js
 import { generationTargets } from "./lib/makefile.js";
 import { goTarget, platformSlug } from "./lib/platform.js";
 import { golangciLintPackage } from "./lib/repo-pins.js";
+import { CUSTOM_GCL_FILES, parseCustomGcl } from "./lib/custom-gcl.js";
 import { execFailure, tail } from "./lib/exec-output.js";
 
 const SRC = "/src";
@@ -34,6 +35,7 @@ export interface GoOptions {
   setupEnvtestVersion?: string;
   envtestKubernetesVersion?: string;
   envtestAssets?: Directory;
+  golangciLintSource?: Directory;
   excludeFromTests?: string[];
   versionVariable?: string;
   mainPackage?: string;
@@ -103,6 +105,7 @@ export class Go {
   kubectlImage: string;
 
   envtestAssets?: Directory;
+  golangciLintSource?: Directory;
   modCache: CacheVolume;
   buildCache: CacheVolume;
   lintCache: CacheVolume;
@@ -147,6 +150,7 @@ export class Go {
     if (o.helmImage) g.helmImage = o.helmImage;
     if (o.kubectlImage) g.kubectlImage = o.kubectlImage;
     g.envtestAssets = o.envtestAssets;
+    g.golangciLintSource = o.golangciLintSource;
     if (o.modCache) g.modCache = o.modCache;
     if (o.buildCache) g.buildCache = o.buildCache;
     if (o.lintCache) g.lintCache = o.lintCache;
@@ -179,18 +183,45 @@ export class Go {
       .file("/go/bin/golangci-lint");
   }
 
+  /**
+   * The golangci-lint the lint stage runs: with a `.custom-gcl.yml` in the repository, the custom
+   * binary `golangci-lint custom` builds with its module plugins (built from the config file and the
+   * plugins' local paths only, so editing other code does not rebuild it); else `golangciLint`.
+   */
+  @func()
+  async linter(): Promise<File> {
+    const found = await Promise.all(CUSTOM_GCL_FILES.map((f) => this.source.exists(f)));
+    const file = CUSTOM_GCL_FILES.find((_, i) => found[i]);
+    if (!file) return this.golangciLint();
+    const config = parseCustomGcl(file, await this.source.file(file).contents());
+    let c = this.withCaches(dag.container().from(this.image))
+      .withFile("/usr/local/bin/golangci-lint", this.golangciLint())
+      .withEnvVariable("GOTOOLCHAIN", "auto");
+    if (this.golangciLintSource) {
+      // an air-gapped copy of golangci-lint's git repository stands in for github.com
+      c = c
+        .withDirectory("/golangci-lint.git", this.golangciLintSource)
+        .withExec(["git", "config", "--global", "url.file:///golangci-lint.git.insteadOf", "https://github.com/golangci/golangci-lint.git"])
+        .withExec(["git", "config", "--global", "--add", "safe.directory", "*"]);
+    }
+    const built = c
+      .withDirectory(SRC, this.source, { include: [file, ...config.localPaths.map((p) => (p === "." ? "**" : `${p}/**`))] })
+      .withExec(["golangci-lint", "custom", "-v"]);
+    return execFailure(`golangci-lint custom (${file})`, () => built.file(`${SRC}/${config.binary}`).sync());
+  }
+
   /** Runs golangci-lint over every package with the repository's own configuration; fails with its findings. */
   @func()
   async lint(): Promise<void> {
-    await execFailure("golangci-lint", () => this.lintContainer(["run", "--timeout", "10m", "./..."]).sync());
+    const c = await this.lintContainer(["run", "--timeout", "10m", "./..."]);
+    await execFailure("golangci-lint", () => c.sync());
   }
 
   /** Runs golangci-lint with --fix and returns the fixes as a changeset to apply; writes nothing. */
   @func()
-  lintFix(): Changeset {
-    return this.lintContainer(["run", "--fix", "--timeout", "10m", "./..."], true)
-      .directory(SRC)
-      .changes(this.source);
+  async lintFix(): Promise<Changeset> {
+    const c = await this.lintContainer(["run", "--fix", "--timeout", "10m", "./..."], true);
+    return c.directory(SRC).changes(this.source);
   }
 
   /** Runs `go vet` over every package; fails with its findings. */
@@ -304,6 +335,18 @@ export class Go {
   }
 
   /**
+   * Runs the unit tests as `test` does and returns go test's output (per-package results; every
+   * test and spec with `verbose`).
+   *
+   * @param race Run with the race detector.
+   * @param verbose Pass -v (each test's RUN/PASS lines, Ginkgo's suite output).
+   */
+  @func()
+  async testReport(race = false, verbose = false): Promise<string> {
+    return (await this.runTests(race, verbose)).stdout();
+  }
+
+  /**
    * The coverage profile of the unit tests (cover.out), to export or upload.
    *
    * @param race Run with the race detector.
@@ -332,12 +375,12 @@ export class Go {
   }
 
   /** Runs go test, turning a failure into an error that names packages and tests. */
-  private async runTests(race: boolean): Promise<Container> {
+  private async runTests(race: boolean, verbose = false): Promise<Container> {
     const [packages, { container, prefix }] = await Promise.all([this.testPackages(), this.testEnv()]);
     if (packages.length === 0) {
       throw new Error(`no packages left to test after excluding ${this.excludeFromTests.join(", ")}`);
     }
-    const flags = race ? ["-race", "-covermode=atomic"] : [];
+    const flags = [...(race ? ["-race", "-covermode=atomic"] : []), ...(verbose ? ["-v"] : [])];
     const cmd = [...prefix, "go", "test", ...flags, "-coverprofile=cover.out", ...packages];
     try {
       return await container.withExec(cmd).sync();
@@ -389,10 +432,10 @@ export class Go {
     return generationTargets(await this.source.file("Makefile").contents());
   }
 
-  private lintContainer(args: string[], allowFailure = false): Container {
+  private async lintContainer(args: string[], allowFailure = false): Promise<Container> {
     const base = this.lintImage
       ? this.withCaches(dag.container().from(this.lintImage))
-      : this.withCaches(dag.container().from(this.image)).withFile("/usr/local/bin/golangci-lint", this.golangciLint());
+      : this.withCaches(dag.container().from(this.image)).withFile("/usr/local/bin/golangci-lint", await this.linter());
     return base
       .withMountedCache(LINT_CACHE, this.lintCache)
       .withEnvVariable("GOLANGCI_LINT_CACHE", LINT_CACHE)

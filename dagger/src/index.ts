@@ -113,6 +113,7 @@ export class Wva {
   golangciLintCache?: CacheVolume;
   chartDirectory?: Directory;
   envtestAssets?: Directory;
+  golangciLintSource?: Directory;
 
   /**
    * @param source The repository's source tree; defaults to the repository the module is called from.
@@ -138,6 +139,7 @@ export class Wva {
    * @param envtestK8sVersion Kubernetes version of envtest; default: the Makefile's ENVTEST_K8S_VERSION, else 1.<k8s.io/api minor>.
    * @param envtestAssets envtest binaries (kube-apiserver, etcd, kubectl; e.g. setup-envtest's bin dir) to use instead of downloading them.
    * @param dockerfile Path of the Dockerfile the controller image is built from; the image is assembled when it does not exist.
+   * @param golangciLintSource A git repository of golangci-lint (with its version tags) that `golangci-lint custom` clones instead of github.com (air-gapped use).
    */
   constructor(
     @argument({
@@ -167,6 +169,7 @@ export class Wva {
     envtestK8sVersion?: string,
     envtestAssets?: Directory,
     dockerfile = "Dockerfile",
+    golangciLintSource?: Directory,
   ) {
     this.source = source;
     this.goVersion = goVersion;
@@ -191,6 +194,7 @@ export class Wva {
     this.envtestK8sVersion = envtestK8sVersion;
     this.envtestAssets = envtestAssets;
     this.dockerfile = dockerfile;
+    this.golangciLintSource = golangciLintSource;
   }
 
   /** The Go toolchain stages, configured for this repository (versions resolved from its files, see `versions`). */
@@ -207,6 +211,7 @@ export class Wva {
       setupEnvtestVersion: pins.setupEnvtest?.version,
       envtestKubernetesVersion: pins.envtestKubernetes?.version,
       envtestAssets: this.envtestAssets,
+      golangciLintSource: this.golangciLintSource,
       helmImage: this.helmImage,
       kubectlImage: this.kubectlImage,
       modCache: this.goModCache,
@@ -303,6 +308,17 @@ export class Wva {
   @check()
   async test(race = false): Promise<void> {
     await (await this.go()).test(race);
+  }
+
+  /**
+   * Runs the unit tests as `test` does and returns go test's output.
+   *
+   * @param race Run with the race detector.
+   * @param verbose Pass -v: every test's RUN/PASS lines and Ginkgo's suite output.
+   */
+  @func()
+  async testReport(race = false, verbose = false): Promise<string> {
+    return (await this.go()).testReport(race, verbose);
   }
 
   /**

@@ -56,6 +56,19 @@ function readState<T>(name: string): T {
 export const engine: EngineState = readState<EngineState>("env.json");
 export const images: LocalImages = readState<LocalImages>("images.json");
 
+/**
+ * The envtest binaries (kube-apiserver, etcd, kubectl at WVA's ENVTEST_K8S_VERSION) built on this
+ * machine from the Go module proxy by build-k8s.sh: what `--envtest-assets` takes where
+ * setup-envtest cannot download them.
+ */
+export function envtestAssets(): string {
+  const dir = (images as LocalImages & { envtestAssets?: string }).envtestAssets;
+  if (!dir || !existsSync(dir)) {
+    throw new Error("no envtest assets in .state/images.json: bring the engine up first with `bash test/engine/up.sh`");
+  }
+  return dir;
+}
+
 /** The fixture Go repository the pipeline runs on. */
 export const fixtureDir = fileURLToPath(new URL("../fixtures/wva-fixture/", import.meta.url));
 

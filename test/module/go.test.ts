@@ -402,3 +402,44 @@ async function goOnlyCi(w: Wva, skip: string[] = [], strict = false): Promise<st
 test("ci's stages are WVA's PR gates plus the image; format only with --strict", () => {
   expect(new Wva(dag.directory()).ciStages()).toEqual(["lint", "format", "build", "test", "image", "chart", "e2e"]);
 });
+
+describe("golangci-lint with module plugins (.custom-gcl.yml)", () => {
+  const customGcl = "version: v2.8.0\nname: gcl\ndestination: ./bin\nplugins:\n  - module: example.com/op/hack/lintplugin\n    path: ./hack/lintplugin\n";
+
+  test("lint builds the custom binary with `golangci-lint custom` from the config and plugin paths, then lints with it", async () => {
+    const { engine, error } = await withFakeEngine(() =>
+      new Wva(source({ "go.mod": GO_MOD, ".custom-gcl.yml": customGcl, "hack/lintplugin/plugin.go": "package lintplugin\n" })).lint(),
+    );
+    expect(error).toBeUndefined();
+    const custom = engine.chainsWith("withExec").find((c) => has(c, "golangci-lint", "custom"))!;
+    expect(custom.find((s) => s.name === "withDirectory" && s.args.path === "/src")?.args.include).toEqual([
+      ".custom-gcl.yml",
+      "hack/lintplugin/**",
+    ]);
+    // the linter run mounts the binary custom wrote to destination/name
+    const run = engine.chainsWith("withExec").find((c) => has(c, "golangci-lint", "run"))!;
+    const lintFile = run.find((s) => s.name === "withFile" && s.args.path === "/usr/local/bin/golangci-lint")!;
+    const origin = engine.origin(lintFile.args.source)!;
+    expect(origin.at(-1)).toEqual({ name: "file", args: { path: "/src/bin/gcl" } });
+    expect(origin.some((s) => s.name === "withExec" && s.args.args.join(" ") === "golangci-lint custom -v")).toBe(true);
+  });
+
+  test("an invalid .custom-gcl.yml fails lint naming the file, before anything runs", async () => {
+    const { engine, error } = await withFakeEngine(() =>
+      new Wva(source({ "go.mod": GO_MOD, ".custom-gcl.yml": "plugins: []\n" })).lint(),
+    );
+    expect(String(error)).toMatch(/\.custom-gcl\.yml: root field 'version' is required/);
+    expect(engine.execs()).toEqual([]);
+  });
+
+  test("--golangci-lint-source stands in for github.com when golangci-lint custom clones", async () => {
+    const { engine } = await withFakeEngine(() => {
+      const w = new Wva(source({ "go.mod": GO_MOD, ".custom-gcl.yml": customGcl }));
+      w.golangciLintSource = dag.directory().withNewFile("HEAD", "ref: refs/heads/main\n");
+      return w.lint();
+    });
+    expect(commands(engine)).toContain(
+      "git config --global url.file:///golangci-lint.git.insteadOf https://github.com/golangci/golangci-lint.git",
+    );
+  });
+});
