@@ -10,16 +10,41 @@ import {
   func,
   object,
 } from "@dagger.io/dagger";
-import { envtestVersions, parseGoMod } from "./lib/gomod.js";
 import { describeFailures, failedTests, unitTestPackages } from "./lib/gotest.js";
 import { generationTargets } from "./lib/makefile.js";
 import { goTarget, platformSlug } from "./lib/platform.js";
+import { golangciLintPackage } from "./lib/repo-pins.js";
+import { CUSTOM_GCL_FILES, parseCustomGcl } from "./lib/custom-gcl.js";
+import { execFailure, tail } from "./lib/exec-output.js";
 
 const SRC = "/src";
 const MOD_CACHE = "/go/pkg/mod";
 const BUILD_CACHE = "/root/.cache/go-build";
 const LINT_CACHE = "/root/.cache/golangci-lint";
 const ENVTEST_DIR = "/root/.local/share/kubebuilder-envtest";
+const ENVTEST_ASSETS = "/envtest-assets";
+
+/** What `Go.create` takes; everything but `source` and `version` has a default. */
+export interface GoOptions {
+  source: Directory;
+  version: string;
+  image?: string;
+  golangciLintVersion?: string;
+  lintImage?: string;
+  controllerGenVersion?: string;
+  setupEnvtestVersion?: string;
+  envtestKubernetesVersion?: string;
+  envtestAssets?: Directory;
+  golangciLintSource?: Directory;
+  excludeFromTests?: string[];
+  versionVariable?: string;
+  mainPackage?: string;
+  helmImage?: string;
+  kubectlImage?: string;
+  modCache?: CacheVolume;
+  buildCache?: CacheVolume;
+  lintCache?: CacheVolume;
+}
 
 /**
  * The Go toolchain stages of a Go repository: lint, vet, format and generated-code checks,
@@ -39,13 +64,25 @@ export class Go {
   @func()
   image: string;
 
-  /** Image golangci-lint runs in (golangci-lint v2 with a Go toolchain). */
+  /** golangci-lint version the lint stage runs (installed into the Go image with `go install`). */
+  @func()
+  golangciLintVersion: string;
+
+  /** An image with golangci-lint on PATH to lint in instead of installing golangciLintVersion; empty for none. */
   @func()
   lintImage: string;
 
   /** controller-gen version the generated-code check regenerates with. */
   @func()
   controllerGenVersion: string;
+
+  /** setup-envtest version (a controller-runtime release branch or tag) that fetches envtest binaries. */
+  @func()
+  setupEnvtestVersion: string;
+
+  /** Kubernetes version of the envtest binaries (kube-apiserver, etcd), e.g. 1.34. */
+  @func()
+  envtestKubernetesVersion: string;
 
   /** Package path fragments excluded from unit tests (WVA excludes its e2e suites). */
   @func()
@@ -59,6 +96,16 @@ export class Go {
   @func()
   mainPackage: string;
 
+  /** Image helm is copied from onto the unit tests' PATH (the repository's tests may exec it). */
+  @func()
+  helmImage: string;
+
+  /** Image kubectl is copied from onto the unit tests' PATH. */
+  @func()
+  kubectlImage: string;
+
+  envtestAssets?: Directory;
+  golangciLintSource?: Directory;
   modCache: CacheVolume;
   buildCache: CacheVolume;
   lintCache: CacheVolume;
@@ -67,41 +114,47 @@ export class Go {
   /**
    * @param source The Go module's source tree (its root holds go.mod).
    * @param version Go version to build with, e.g. 1.24.3.
-   * @param image Image for the Go stages; the official Go image of `version` by default.
-   * @param lintImage Image with golangci-lint v2.
-   * @param controllerGenVersion controller-gen version for the generated-code check.
-   * @param excludeFromTests Package path fragments excluded from unit tests.
-   * @param versionVariable Go variable stamped with the version at build time.
-   * @param mainPackage Main package (or file) of the controller binary.
-   * @param modCache Cache volume for the Go module cache.
-   * @param buildCache Cache volume for the Go build cache.
-   * @param lintCache Cache volume for golangci-lint's cache.
    */
-  constructor(
-    source: Directory,
-    version: string,
-    image?: string,
-    lintImage = "golangci/golangci-lint:v2.15.0",
-    controllerGenVersion = "v0.17.2",
-    excludeFromTests: string[] = ["/e2e"],
-    versionVariable = "main.version",
-    mainPackage = "./cmd/main.go",
-    modCache?: CacheVolume,
-    buildCache?: CacheVolume,
-    lintCache?: CacheVolume,
-  ) {
+  constructor(source: Directory, version: string) {
     this.source = source;
     this.version = version;
-    this.image = image ?? `golang:${version}`;
-    this.lintImage = lintImage;
-    this.controllerGenVersion = controllerGenVersion;
-    this.excludeFromTests = excludeFromTests;
-    this.versionVariable = versionVariable;
-    this.mainPackage = mainPackage;
-    this.modCache = modCache ?? dag.cacheVolume("wva-go-mod");
-    this.buildCache = buildCache ?? dag.cacheVolume(`wva-go-build-${version}`);
-    this.lintCache = lintCache ?? dag.cacheVolume(`wva-golangci-lint-${version}`);
+    this.image = `golang:${version}`;
+    this.golangciLintVersion = "v2.15.0";
+    this.lintImage = "";
+    this.controllerGenVersion = "v0.17.2";
+    this.setupEnvtestVersion = "";
+    this.envtestKubernetesVersion = "";
+    this.excludeFromTests = ["/e2e"];
+    this.versionVariable = "main.version";
+    this.mainPackage = "./cmd/main.go";
+    this.helmImage = "alpine/helm:3.22.0";
+    this.kubectlImage = "alpine/k8s:1.32.1";
+    this.modCache = dag.cacheVolume("wva-go-mod");
+    this.buildCache = dag.cacheVolume(`wva-go-build-${version}`);
+    this.lintCache = dag.cacheVolume(`wva-golangci-lint-${version}`);
     this.envtestCache = dag.cacheVolume("wva-envtest");
+  }
+
+  /** A Go object from named options (what the main object uses; the constructor is the schema's). */
+  static create(o: GoOptions): Go {
+    const g = new Go(o.source, o.version);
+    if (o.image) g.image = o.image;
+    if (o.golangciLintVersion) g.golangciLintVersion = o.golangciLintVersion;
+    if (o.lintImage) g.lintImage = o.lintImage;
+    if (o.controllerGenVersion) g.controllerGenVersion = o.controllerGenVersion;
+    if (o.setupEnvtestVersion) g.setupEnvtestVersion = o.setupEnvtestVersion;
+    if (o.envtestKubernetesVersion) g.envtestKubernetesVersion = o.envtestKubernetesVersion;
+    if (o.excludeFromTests) g.excludeFromTests = o.excludeFromTests;
+    if (o.versionVariable) g.versionVariable = o.versionVariable;
+    if (o.mainPackage) g.mainPackage = o.mainPackage;
+    if (o.helmImage) g.helmImage = o.helmImage;
+    if (o.kubectlImage) g.kubectlImage = o.kubectlImage;
+    g.envtestAssets = o.envtestAssets;
+    g.golangciLintSource = o.golangciLintSource;
+    if (o.modCache) g.modCache = o.modCache;
+    if (o.buildCache) g.buildCache = o.buildCache;
+    if (o.lintCache) g.lintCache = o.lintCache;
+    return g;
   }
 
   /**
@@ -116,24 +169,65 @@ export class Go {
       .withDirectory(SRC, this.source);
   }
 
-  /** Runs golangci-lint v2 over every package with the repository's own .golangci.yml. */
+  /**
+   * The golangci-lint binary: `go install` of golangciLintVersion in the Go image (so it is built by
+   * a Go at least as new as go.mod's), cached apart from the source.
+   */
+  @func()
+  golangciLint(): File {
+    return this.withCaches(dag.container().from(this.image))
+      .withEnvVariable("CGO_ENABLED", "0")
+      // a golangci-lint that needs a newer Go than the image's is built with that Go (from the proxy)
+      .withEnvVariable("GOTOOLCHAIN", "auto")
+      .withExec(["go", "install", golangciLintPackage(this.golangciLintVersion)])
+      .file("/go/bin/golangci-lint");
+  }
+
+  /**
+   * The golangci-lint the lint stage runs: with a `.custom-gcl.yml` in the repository, the custom
+   * binary `golangci-lint custom` builds with its module plugins (built from the config file and the
+   * plugins' local paths only, so editing other code does not rebuild it); else `golangciLint`.
+   */
+  @func()
+  async linter(): Promise<File> {
+    const found = await Promise.all(CUSTOM_GCL_FILES.map((f) => this.source.exists(f)));
+    const file = CUSTOM_GCL_FILES.find((_, i) => found[i]);
+    if (!file) return this.golangciLint();
+    const config = parseCustomGcl(file, await this.source.file(file).contents());
+    let c = this.withCaches(dag.container().from(this.image))
+      .withFile("/usr/local/bin/golangci-lint", this.golangciLint())
+      .withEnvVariable("GOTOOLCHAIN", "auto");
+    if (this.golangciLintSource) {
+      // an air-gapped copy of golangci-lint's git repository stands in for github.com
+      c = c
+        .withDirectory("/golangci-lint.git", this.golangciLintSource)
+        .withExec(["git", "config", "--global", "url.file:///golangci-lint.git.insteadOf", "https://github.com/golangci/golangci-lint.git"])
+        .withExec(["git", "config", "--global", "--add", "safe.directory", "*"]);
+    }
+    const built = c
+      .withDirectory(SRC, this.source, { include: [file, ...config.localPaths.map((p) => (p === "." ? "**" : `${p}/**`))] })
+      .withExec(["golangci-lint", "custom", "-v"]);
+    return execFailure(`golangci-lint custom (${file})`, () => built.file(`${SRC}/${config.binary}`).sync());
+  }
+
+  /** Runs golangci-lint over every package with the repository's own configuration; fails with its findings. */
   @func()
   async lint(): Promise<void> {
-    await this.lintContainer(["golangci-lint", "run", "--timeout", "10m", "./..."]).sync();
+    const c = await this.lintContainer(["run", "--timeout", "10m", "./..."]);
+    await execFailure("golangci-lint", () => c.sync());
   }
 
   /** Runs golangci-lint with --fix and returns the fixes as a changeset to apply; writes nothing. */
   @func()
-  lintFix(): Changeset {
-    return this.lintContainer(["golangci-lint", "run", "--fix", "--timeout", "10m", "./..."], true)
-      .directory(SRC)
-      .changes(this.source);
+  async lintFix(): Promise<Changeset> {
+    const c = await this.lintContainer(["run", "--fix", "--timeout", "10m", "./..."], true);
+    return c.directory(SRC).changes(this.source);
   }
 
-  /** Runs `go vet` over every package. */
+  /** Runs `go vet` over every package; fails with its findings. */
   @func()
   async vet(): Promise<void> {
-    await this.env().withExec(["go", "vet", "./..."]).sync();
+    await execFailure("go vet", () => this.env().withExec(["go", "vet", "./..."]).sync());
   }
 
   /** Fails when a Go file is not gofmt-formatted, naming the files. */
@@ -165,7 +259,7 @@ export class Go {
       .directory(SRC)
       .withoutDirectory("bin");
     const changes = regenerated.changes(this.source);
-    if (await changes.isEmpty()) return;
+    if (await execFailure(`make ${targets.join(" ")}`, () => changes.isEmpty())) return;
     const [added, modified, removed] = await Promise.all([
       changes.addedPaths(),
       changes.modifiedPaths(),
@@ -229,35 +323,65 @@ export class Go {
   }
 
   /**
-   * Runs the unit tests with the race detector and coverage over every package except the
-   * excluded ones; provisions envtest assets when the module uses controller-runtime. On failure
-   * the error names each failing package and test.
+   * Runs the unit tests with coverage over every package except the excluded ones, as the
+   * repository's `make test` does; provisions envtest when the module uses controller-runtime.
+   * On failure the error names each failing package and test.
+   *
+   * @param race Run with the race detector (stricter than WVA's own `make test`).
    */
   @func()
-  async test(): Promise<void> {
-    await this.runTests();
+  async test(race = false): Promise<void> {
+    await this.runTests(race);
   }
 
-  /** The coverage profile of the unit tests (cover.out), to export or upload. */
+  /**
+   * Runs the unit tests as `test` does and returns go test's output (per-package results; every
+   * test and spec with `verbose`).
+   *
+   * @param race Run with the race detector.
+   * @param verbose Pass -v (each test's RUN/PASS lines, Ginkgo's suite output).
+   */
   @func()
-  async coverage(): Promise<File> {
-    return (await this.runTests()).file(`${SRC}/cover.out`);
+  async testReport(race = false, verbose = false): Promise<string> {
+    return (await this.runTests(race, verbose)).stdout();
+  }
+
+  /**
+   * The coverage profile of the unit tests (cover.out), to export or upload.
+   *
+   * @param race Run with the race detector.
+   */
+  @func()
+  async coverage(race = false): Promise<File> {
+    return (await this.runTests(race)).file(`${SRC}/cover.out`);
   }
 
   /** Packages the unit tests cover: `go list ./...` minus the excluded ones. */
   @func()
   async testPackages(): Promise<string[]> {
-    const listed = await this.env().withExec(["go", "list", "./..."]).stdout();
+    const listed = await execFailure("go list", () => this.env().withExec(["go", "list", "./..."]).stdout());
     return unitTestPackages(listed, this.excludeFromTests);
   }
 
+  /**
+   * The container the unit tests run in: the Go environment plus the tools the repository's
+   * tests exec (helm and kubectl on PATH, as on GitHub's runners).
+   */
+  @func()
+  testContainer(): Container {
+    return this.env()
+      .withFile("/usr/local/bin/helm", toolFrom(this.helmImage, "helm"))
+      .withFile("/usr/local/bin/kubectl", toolFrom(this.kubectlImage, "kubectl"));
+  }
+
   /** Runs go test, turning a failure into an error that names packages and tests. */
-  private async runTests(): Promise<Container> {
+  private async runTests(race: boolean, verbose = false): Promise<Container> {
     const [packages, { container, prefix }] = await Promise.all([this.testPackages(), this.testEnv()]);
     if (packages.length === 0) {
       throw new Error(`no packages left to test after excluding ${this.excludeFromTests.join(", ")}`);
     }
-    const cmd = [...prefix, "go", "test", "-race", "-covermode=atomic", "-coverprofile=cover.out", ...packages];
+    const flags = [...(race ? ["-race", "-covermode=atomic"] : []), ...(verbose ? ["-v"] : [])];
+    const cmd = [...prefix, "go", "test", ...flags, "-coverprofile=cover.out", ...packages];
     try {
       return await container.withExec(cmd).sync();
     } catch (e) {
@@ -266,23 +390,37 @@ export class Go {
         if (failures.length) {
           throw new Error(`unit tests failed:\n${describeFailures(failures)}\n\n${tail(e.stdout, 40)}`);
         }
+        throw new Error(`go test failed (exit ${e.exitCode}):\n${tail(`${e.stdout}\n${e.stderr}`, 40)}`);
       }
       throw e;
     }
   }
 
   /**
-   * The container `go test` runs in, and the command prefix it needs: when the module uses
-   * controller-runtime, setup-envtest (at the release matching it) fetches kube-apiserver and
-   * etcd for the matching Kubernetes version and KUBEBUILDER_ASSETS points at them.
+   * The container `go test` runs in, and the command prefix it needs. When the module uses
+   * controller-runtime: the given envtest assets, or setup-envtest (at the pinned version) fetching
+   * kube-apiserver and etcd of the pinned Kubernetes version; KUBEBUILDER_ASSETS points at them.
    */
   private async testEnv(): Promise<{ container: Container; prefix: string[] }> {
-    const envtest = envtestVersions(parseGoMod(await this.source.file("go.mod").contents()));
-    if (!envtest) return { container: this.env(), prefix: [] };
-    const container = this.env()
+    const base = this.testContainer();
+    if (this.envtestAssets) {
+      const found = await this.envtestAssets.glob("**/kube-apiserver");
+      if (found.length === 0) {
+        throw new Error("--envtest-assets has no kube-apiserver (give the directory setup-envtest fills, or one with kube-apiserver, etcd, kubectl)");
+      }
+      const dir = found.sort((a, b) => a.length - b.length)[0].replace(/\/?kube-apiserver$/, "");
+      return {
+        container: base
+          .withMountedDirectory(ENVTEST_ASSETS, this.envtestAssets)
+          .withEnvVariable("KUBEBUILDER_ASSETS", dir ? `${ENVTEST_ASSETS}/${dir}` : ENVTEST_ASSETS),
+        prefix: [],
+      };
+    }
+    if (!this.setupEnvtestVersion || !this.envtestKubernetesVersion) return { container: base, prefix: [] };
+    const container = base
       .withMountedCache(ENVTEST_DIR, this.envtestCache)
-      .withExec(["go", "install", `sigs.k8s.io/controller-runtime/tools/setup-envtest@${envtest.setupEnvtest}`])
-      .withExec(["setup-envtest", "use", envtest.kubernetes, "--bin-dir", ENVTEST_DIR, "-p", "path"], {
+      .withExec(["go", "install", `sigs.k8s.io/controller-runtime/tools/setup-envtest@${this.setupEnvtestVersion}`])
+      .withExec(["setup-envtest", "use", this.envtestKubernetesVersion, "--bin-dir", ENVTEST_DIR, "-p", "path"], {
         redirectStdout: "/tmp/kubebuilder-assets",
       });
     const prefix = ["sh", "-c", 'KUBEBUILDER_ASSETS="$(cat /tmp/kubebuilder-assets)" exec "$@"', "go-test"];
@@ -294,12 +432,15 @@ export class Go {
     return generationTargets(await this.source.file("Makefile").contents());
   }
 
-  private lintContainer(args: string[], allowFailure = false): Container {
-    return this.withCaches(dag.container().from(this.lintImage))
+  private async lintContainer(args: string[], allowFailure = false): Promise<Container> {
+    const base = this.lintImage
+      ? this.withCaches(dag.container().from(this.lintImage))
+      : this.withCaches(dag.container().from(this.image)).withFile("/usr/local/bin/golangci-lint", await this.linter());
+    return base
       .withMountedCache(LINT_CACHE, this.lintCache)
       .withEnvVariable("GOLANGCI_LINT_CACHE", LINT_CACHE)
       .withDirectory(SRC, this.source)
-      .withExec(args, allowFailure ? { expect: ReturnType.Any } : undefined);
+      .withExec(["golangci-lint", ...args], allowFailure ? { expect: ReturnType.Any } : undefined);
   }
 
   private withCaches(c: Container): Container {
@@ -313,6 +454,11 @@ export class Go {
   }
 }
 
-function tail(s: string, n: number): string {
-  return s.trim().split("\n").slice(-n).join("\n");
+/** The `name` binary found on PATH in `image`, as a File (image layouts differ: /usr/bin, /usr/local/bin, …). */
+function toolFrom(image: string, name: string): File {
+  return dag
+    .container()
+    .from(image)
+    .withExec(["sh", "-c", `p=$(command -v ${name}) || { echo "${name} is not on PATH in ${image}" >&2; exit 1; }; cp "$p" /tmp/${name}`])
+    .file(`/tmp/${name}`);
 }

@@ -1,4 +1,6 @@
 import { Container, Directory, Platform, ReturnType, Secret, Service, dag, func, object } from "@dagger.io/dagger";
+import { crossBuildDockerfile } from "./lib/dockerfile.js";
+import { execFailure } from "./lib/exec-output.js";
 import { isRepositoryNotFound } from "./lib/helm-output.js";
 import { goTarget, platformSlug } from "./lib/platform.js";
 import { CRANE_LOGIN_THEN, REGISTRY_AUTH_DIR, runId } from "./lib/release-scripts.js";
@@ -7,15 +9,27 @@ import { parseRepository } from "./lib/tags.js";
 /** A Docker/OCI tag: up to 128 of [A-Za-z0-9_.-], not starting with . or -. */
 const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
+/** Where the cross-build copy of the Dockerfile is written in the build context. */
+const CROSS_DOCKERFILE = ".wva-cross.Dockerfile";
+
 /**
- * The controller's container image: the cross-compiled binary on a static, non-root base, with
- * OCI labels and annotations; published as one multi-platform index.
+ * The controller's container image, published as one multi-platform index. Built from the
+ * repository's Dockerfile (its first stage on the build platform, so `go build` cross-compiles),
+ * or, for a repository without one, assembled: the cross-compiled binary on a static, non-root
+ * base. Either way with version, revision and source labels and annotations.
  */
 @object()
 export class Image {
-  /** Controller binaries laid out as `<os>_<arch>/manager` (what `Go.binaries` returns). */
+  /** Controller binaries laid out as `<os>_<arch>/manager` (what `Go.binaries` returns); the assembled image's. */
   @func()
   binaries: Directory;
+
+  /** Build context of the Dockerfile (the repository); unset for the assembled image. */
+  context?: Directory;
+
+  /** Path of the Dockerfile in `context`; empty for the assembled image. */
+  @func()
+  dockerfile: string;
 
   /** Version the image carries (label and annotation org.opencontainers.image.version). */
   @func()
@@ -76,6 +90,19 @@ export class Image {
     this.base = base;
     this.created = created;
     this.craneImage = craneImage;
+    this.dockerfile = "";
+  }
+
+  /** The image built from `dockerfile` in `context` (the repository), as `container` describes. */
+  static fromDockerfile(
+    context: Directory,
+    dockerfile: string,
+    o: { version: string; revision: string; sourceUrl?: string; craneImage?: string },
+  ): Image {
+    const i = new Image(dag.directory(), o.version, o.revision, o.sourceUrl, undefined, undefined, undefined, o.craneImage);
+    i.context = context;
+    i.dockerfile = dockerfile;
+    return i;
   }
 
   /** The OCI metadata every platform image carries, as labels and as manifest annotations. */
@@ -85,14 +112,17 @@ export class Image {
   }
 
   /**
-   * The image for one platform: the base for that platform, /manager from the binaries,
-   * user 65532:65532, entrypoint /manager, OCI labels and annotations. Nothing runs on the
-   * target platform, so no emulation is involved.
+   * The image for one platform. From the Dockerfile: built by the engine's BuildKit for `platform`
+   * with the first stage on the build platform (`FROM --platform=$BUILDPLATFORM`, added when the
+   * Dockerfile has none), the Dockerfile's labels kept and version/revision added. Assembled: the
+   * base for that platform, /manager from the binaries, user 65532:65532, entrypoint /manager.
+   * Neither runs anything on the target platform, so no emulation is involved.
    *
-   * @param platform Target platform, os/arch; its binary must be in `binaries`.
+   * @param platform Target platform, os/arch; the assembled image needs its binary in `binaries`.
    */
   @func()
-  container(platform = "linux/amd64"): Container {
+  async container(platform = "linux/amd64"): Promise<Container> {
+    if (this.context) return this.dockerfileContainer(platform);
     let c = dag
       .container({ platform: platform as Platform })
       .from(this.base)
@@ -103,6 +133,50 @@ export class Image {
       .withUser("65532:65532")
       .withEntrypoint(["/manager"]);
     for (const [k, v] of Object.entries(this.ociMetadata())) c = c.withLabel(k, v).withAnnotation(k, v);
+    return c;
+  }
+
+  /**
+   * The Dockerfile's builder stage as it runs for `platform`: on the build platform, so its
+   * `platform` and `uname -m` show where `go build` ran. Only for a Dockerfile image.
+   *
+   * @param platform Target platform the image is built for.
+   * @param target Name of the builder stage.
+   */
+  @func()
+  async builder(platform = "linux/arm64", target = "builder"): Promise<Container> {
+    if (!this.context) throw new Error("the assembled image has no builder stage (the repository has no Dockerfile)");
+    const ctx = await this.crossContext();
+    return ctx.dockerBuild({ dockerfile: CROSS_DOCKERFILE, platform: platform as Platform, target });
+  }
+
+  private async crossContext(): Promise<Directory> {
+    const context = this.context!;
+    const text = await execFailure(`reading ${this.dockerfile}`, () => context.file(this.dockerfile).contents());
+    return context.withNewFile(CROSS_DOCKERFILE, crossBuildDockerfile(text).text);
+  }
+
+  private async dockerfileContainer(platform: string): Promise<Container> {
+    goTarget(platform);
+    const built = (await this.crossContext()).dockerBuild({
+      dockerfile: CROSS_DOCKERFILE,
+      platform: platform as Platform,
+    });
+    // The Dockerfile's own labels stay; ours fill what it leaves out, version and revision always.
+    const own = new Map(
+      await execFailure(`docker build of ${this.dockerfile}`, async () =>
+        Promise.all((await built.labels()).map(async (l) => [await l.name(), await l.value()] as const)),
+      ),
+    );
+    const metadata = this.ociMetadata();
+    const always = new Set(["org.opencontainers.image.version", "org.opencontainers.image.revision", "org.opencontainers.image.created"]);
+    const labels: Record<string, string> = Object.fromEntries(own);
+    for (const [k, v] of Object.entries(metadata)) if (always.has(k) || !(k in labels)) labels[k] = v;
+    let c = built;
+    for (const [k, v] of Object.entries(labels)) {
+      if (own.get(k) !== v) c = c.withLabel(k, v);
+      c = c.withAnnotation(k, v);
+    }
     return c;
   }
 
@@ -132,7 +206,7 @@ export class Image {
   ): Promise<string[]> {
     const { host } = parseRepository(repository);
     checkPublish(tags, platforms, username, password);
-    const variants = platforms.map((p) => this.container(p));
+    const variants = await Promise.all(platforms.map((p) => this.container(p)));
     let publisher = dag.container();
     if (password) publisher = publisher.withRegistryAuth(host, username!, password);
     const refs: string[] = [];

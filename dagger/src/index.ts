@@ -14,7 +14,6 @@ import {
   Service,
   argument,
   check,
-  dag,
   func,
   object,
 } from "@dagger.io/dagger";
@@ -22,13 +21,13 @@ import { Github } from "./github.js";
 import { Chart } from "./chart.js";
 import { Image } from "./image.js";
 import { commitChart, runRelease } from "./release.js";
-import { platformSlug } from "./lib/platform.js";
 import { parseReleaseTag } from "./lib/tags.js";
 import { Go } from "./go.js";
 import { Kind } from "./kind.js";
 import { OpenShift } from "./openshift.js";
 import { E2eResult } from "./e2e-result.js";
-import { goVersionOf } from "./lib/gomod.js";
+import { execFailure } from "./lib/exec-output.js";
+import { pinsTable, resolvePins, type RepoPins } from "./lib/repo-pins.js";
 import { failureReport, runStages, summarize } from "./lib/stages.js";
 
 /** Where the Helm chart lives in a WVA checkout. */
@@ -49,13 +48,29 @@ export class Wva {
   @func()
   goImage?: string;
 
-  /** Image with golangci-lint v2 the lint stage runs in. */
+  /** An image with golangci-lint on PATH to lint in; by default golangci-lint is installed into the Go image. */
   @func()
-  golangciLintImage: string;
+  golangciLintImage?: string;
 
-  /** controller-gen version the generated-code check regenerates with. */
+  /** controller-gen version the generated-code check uses; the Makefile's CONTROLLER_TOOLS_VERSION when not given. */
   @func()
-  controllerGenVersion: string;
+  controllerGenVersion?: string;
+
+  /** golangci-lint version; the Makefile's GOLANGCI_LINT_VERSION (or the workflow's golangci-lint-action version) when not given. */
+  @func()
+  golangciLintVersion?: string;
+
+  /** setup-envtest version; the Makefile's ENVTEST_VERSION, else derived from go.mod's controller-runtime. */
+  @func()
+  envtestVersion?: string;
+
+  /** Kubernetes version of the envtest binaries; the Makefile's ENVTEST_K8S_VERSION, else derived from go.mod's k8s.io/api. */
+  @func()
+  envtestK8sVersion?: string;
+
+  /** Path of the Dockerfile the controller image is built from; without one the image is assembled. */
+  @func()
+  dockerfile: string;
 
   /** Static non-root base image of the controller image (pinned by tag; pass a digest to pin harder). */
   @func()
@@ -97,13 +112,15 @@ export class Wva {
   goBuildCache?: CacheVolume;
   golangciLintCache?: CacheVolume;
   chartDirectory?: Directory;
+  envtestAssets?: Directory;
+  golangciLintSource?: Directory;
 
   /**
    * @param source The repository's source tree; defaults to the repository the module is called from.
    * @param goVersion Go version to build with (e.g. 1.24.3); read from go.mod when not given.
    * @param goImage Image for the Go stages; defaults to the official `golang:<goVersion>` image.
-   * @param golangciLintImage Image with golangci-lint v2 for the lint stage.
-   * @param controllerGenVersion controller-gen version the generated-code check uses.
+   * @param golangciLintImage An image with golangci-lint on PATH to lint in, instead of installing golangci-lint into the Go image.
+   * @param controllerGenVersion controller-gen version; default: the Makefile's CONTROLLER_TOOLS_VERSION, else v0.17.2.
    * @param goModCache Cache volume for the Go module cache (default key `wva-go-mod`).
    * @param goBuildCache Cache volume for the Go build cache (default key `wva-go-build-<goVersion>`).
    * @param golangciLintCache Cache volume for golangci-lint (default key `wva-golangci-lint-<goVersion>`).
@@ -116,7 +133,13 @@ export class Wva {
    * @param gitImage Image with git, sh and base64, to commit the released chart files.
    * @param dockerImage Docker-in-Docker image of the Kind e2e's Docker daemon.
    * @param kindNodeImage Kind node image of the e2e cluster.
-   * @param kubectlImage Image with kubectl and helm for the e2e runs.
+   * @param kubectlImage Image with kubectl and helm for the e2e runs (kubectl is also put on the unit tests' PATH).
+   * @param golangciLintVersion golangci-lint version; default: the Makefile's GOLANGCI_LINT_VERSION, else the workflow's golangci-lint-action version, else v2.15.0.
+   * @param envtestVersion setup-envtest version; default: the Makefile's ENVTEST_VERSION, else release-0.<controller-runtime minor>.
+   * @param envtestK8sVersion Kubernetes version of envtest; default: the Makefile's ENVTEST_K8S_VERSION, else 1.<k8s.io/api minor>.
+   * @param envtestAssets envtest binaries (kube-apiserver, etcd, kubectl; e.g. setup-envtest's bin dir) to use instead of downloading them.
+   * @param dockerfile Path of the Dockerfile the controller image is built from; the image is assembled when it does not exist.
+   * @param golangciLintSource A git repository of golangci-lint (with its version tags) that `golangci-lint custom` clones instead of github.com (air-gapped use).
    */
   constructor(
     @argument({
@@ -126,8 +149,8 @@ export class Wva {
     source: Directory,
     goVersion?: string,
     goImage?: string,
-    golangciLintImage = "golangci/golangci-lint:v2.15.0",
-    controllerGenVersion = "v0.17.2",
+    golangciLintImage?: string,
+    controllerGenVersion?: string,
     goModCache?: CacheVolume,
     goBuildCache?: CacheVolume,
     golangciLintCache?: CacheVolume,
@@ -136,11 +159,17 @@ export class Wva {
     helmImage = "alpine/helm:3.22.0",
     helmDocsImage = "jnorwood/helm-docs:v1.14.2",
     craneImage = "gcr.io/go-containerregistry/crane/debug:v0.22.1",
-    registryImage = "registry:2.8.3",
+    registryImage = "registry:3.0.0",
     gitImage = "alpine/git:2.47.2",
     dockerImage = "docker:28.5.1-dind",
     kindNodeImage = "kindest/node:v1.32.0",
     kubectlImage = "alpine/k8s:1.32.1",
+    golangciLintVersion?: string,
+    envtestVersion?: string,
+    envtestK8sVersion?: string,
+    envtestAssets?: Directory,
+    dockerfile = "Dockerfile",
+    golangciLintSource?: Directory,
   ) {
     this.source = source;
     this.goVersion = goVersion;
@@ -160,28 +189,56 @@ export class Wva {
     this.dockerImage = dockerImage;
     this.kindNodeImage = kindNodeImage;
     this.kubectlImage = kubectlImage;
+    this.golangciLintVersion = golangciLintVersion;
+    this.envtestVersion = envtestVersion;
+    this.envtestK8sVersion = envtestK8sVersion;
+    this.envtestAssets = envtestAssets;
+    this.dockerfile = dockerfile;
+    this.golangciLintSource = golangciLintSource;
   }
 
-  /** The Go toolchain stages, configured for this repository (Go version resolved from go.mod). */
+  /** The Go toolchain stages, configured for this repository (versions resolved from its files, see `versions`). */
   @func()
   async go(): Promise<Go> {
-    const version = this.goVersion ?? (await this.goVersionFromSource());
-    return new Go(
-      this.source,
-      version,
-      this.goImage,
-      this.golangciLintImage,
-      this.controllerGenVersion,
-      undefined,
-      undefined,
-      undefined,
-      this.goModCache,
-      this.goBuildCache,
-      this.golangciLintCache,
-    );
+    const pins = await this.pins();
+    return Go.create({
+      source: this.source,
+      version: pins.go.version,
+      image: this.goImage,
+      golangciLintVersion: pins.golangciLint.version,
+      lintImage: this.golangciLintImage,
+      controllerGenVersion: pins.controllerGen.version,
+      setupEnvtestVersion: pins.setupEnvtest?.version,
+      envtestKubernetesVersion: pins.envtestKubernetes?.version,
+      envtestAssets: this.envtestAssets,
+      golangciLintSource: this.golangciLintSource,
+      helmImage: this.helmImage,
+      kubectlImage: this.kubectlImage,
+      modCache: this.goModCache,
+      buildCache: this.goBuildCache,
+      lintCache: this.golangciLintCache,
+    });
   }
 
-  /** Runs golangci-lint v2 with the repository's .golangci.yml. */
+  /**
+   * Every tool version the pipeline uses and where it came from: the repository's go.mod,
+   * Makefile and workflows, an argument, or the module's default.
+   */
+  @func()
+  async versions(): Promise<string> {
+    const pins = await this.pins();
+    const image = (ref: string, what: string) => ({ version: ref, source: what });
+    return pinsTable(pins, [
+      ["go image", image(this.goImage ?? `golang:${pins.go.version}`, this.goImage ? "argument --go-image" : `golang:<go> (${pins.go.source})`)],
+      ["envtest assets", image(this.envtestAssets ? "given" : "setup-envtest download", this.envtestAssets ? "argument --envtest-assets" : "module default")],
+      ["image", image((await this.hasDockerfile()) ? this.dockerfile : "assembled", (await this.hasDockerfile()) ? "repository Dockerfile" : "no Dockerfile: binary on --base-image")],
+      ["helm", image(this.helmImage, "module default (--helm-image)")],
+      ["kubectl", image(this.kubectlImage, "module default (--kubectl-image)")],
+      ["kind node", image(this.kindNodeImage, "module default (--kind-node-image)")],
+    ]);
+  }
+
+  /** Runs golangci-lint (the repository's version and configuration); fails with its findings. */
   @func()
   @check()
   async lint(): Promise<void> {
@@ -194,7 +251,7 @@ export class Wva {
     return (await this.go()).lintFix();
   }
 
-  /** Runs `go vet` over every package. */
+  /** Runs `go vet` over every package; fails with its findings. */
   @func()
   @check()
   async vet(): Promise<void> {
@@ -223,7 +280,8 @@ export class Wva {
    */
   @func()
   async build(platform = "linux/amd64", version = "dev"): Promise<File> {
-    return (await this.go()).build(platform, version);
+    const file = (await this.go()).build(platform, version);
+    return execFailure("go build", () => file.sync());
   }
 
   /**
@@ -240,44 +298,70 @@ export class Wva {
     return (await this.go()).binaries(platforms, version);
   }
 
-  /** Runs the unit tests (race detector, coverage) over all packages except e2e ones. */
+  /**
+   * Runs the unit tests with coverage over all packages except e2e ones, as `make test` does
+   * (envtest provisioned, helm and kubectl on PATH).
+   *
+   * @param race Run with the race detector (stricter than WVA's own CI).
+   */
   @func()
   @check()
-  async test(): Promise<void> {
-    await (await this.go()).test();
-  }
-
-  /** The unit tests' coverage profile (cover.out). */
-  @func()
-  async coverage(): Promise<File> {
-    return (await this.go()).coverage();
+  async test(race = false): Promise<void> {
+    await (await this.go()).test(race);
   }
 
   /**
-   * Runs every pull-request check concurrently and returns a summary of the stages; fails with
-   * one error naming every failing stage and showing each one's output.
+   * Runs the unit tests as `test` does and returns go test's output.
    *
-   * @param skip Stages not to run, by name (e.g. `--skip e2e`).
+   * @param race Run with the race detector.
+   * @param verbose Pass -v: every test's RUN/PASS lines and Ginkgo's suite output.
    */
   @func()
-  async ci(skip: string[] = []): Promise<string> {
-    const all = this.stages();
-    const unknown = skip.filter((s) => !all.some(([name]) => name === s));
-    if (unknown.length) {
-      throw new Error(
-        `unknown stage(s) to skip: ${unknown.join(", ")}; stages are ${all.map(([n]) => n).join(", ")}`,
-      );
-    }
-    const results = await runStages(all.filter(([name]) => !skip.includes(name)));
-    const report = failureReport(results);
-    if (report) throw new Error(report);
-    return summarize(results);
+  async testReport(race = false, verbose = false): Promise<string> {
+    return (await this.go()).testReport(race, verbose);
   }
 
-  /** Names of the stages `ci` runs, in report order (for `--skip`). */
+  /**
+   * The unit tests' coverage profile (cover.out).
+   *
+   * @param race Run with the race detector.
+   */
+  @func()
+  async coverage(race = false): Promise<File> {
+    return (await this.go()).coverage(race);
+  }
+
+  /**
+   * Runs the pull-request checks concurrently (what WVA's own PR workflow gates on: lint; build
+   * with vet and the controller-gen drift check; unit tests; chart; e2e; plus the controller
+   * image) and returns a summary with each stage's time; fails with one error naming every failing
+   * stage and showing each one's output. `--strict` adds what WVA does not gate on: the gofmt
+   * check and the race detector.
+   *
+   * @param skip Stages not to run, by name (e.g. `--skip e2e`).
+   * @param strict Also gate on gofmt (`format` stage) and run the unit tests with -race.
+   */
+  @func()
+  async ci(skip: string[] = [], strict = false): Promise<string> {
+    const all = this.stages(strict);
+    const names = this.stages(true).map(([n]) => n);
+    const unknown = skip.filter((s) => !names.includes(s));
+    if (unknown.length) {
+      throw new Error(`unknown stage(s) to skip: ${unknown.join(", ")}; stages are ${names.join(", ")}`);
+    }
+    const results = await runStages(all.filter(([name]) => !skip.includes(name)));
+    const note = strict
+      ? "strict: format stage and unit tests with -race included"
+      : "not gated (as in WVA's CI): gofmt check and -race; run `ci --strict` to include them";
+    const report = failureReport(results);
+    if (report) throw new Error(`${report}\n\n${note}`);
+    return `${summarize(results)}\n${note}`;
+  }
+
+  /** Names of the stages `ci` runs, in report order (for `--skip`); `format` runs only with `--strict`. */
   @func()
   ciStages(): string[] {
-    return this.stages().map(([name]) => name);
+    return this.stages(true).map(([name]) => name);
   }
 
   /**
@@ -313,30 +397,43 @@ export class Wva {
   }
 
   /**
-   * The controller image for one platform: the binary cross-compiled on the build platform, on a
-   * static non-root base, user 65532, entrypoint /manager, OCI labels and annotations.
+   * The controller image for one platform, built from the repository's Dockerfile by the engine's
+   * BuildKit (first stage on the build platform, so `go build` cross-compiles; no emulation), with
+   * version and revision labels and annotations added. Without a Dockerfile: the binary
+   * cross-compiled on the build platform, on a static non-root base, user 65532, entrypoint /manager.
    *
    * @param platform Target platform, os/arch.
-   * @param version Version stamped into the binary and the image metadata.
+   * @param version Version for the image metadata (and stamped into the assembled image's binary).
    * @param revision Git commit for org.opencontainers.image.revision.
    */
   @func()
   async image(platform = "linux/amd64", version = "dev", revision = ""): Promise<Container> {
-    const go = await this.go();
-    const binaries = dag.directory().withFile(`${platformSlug(platform)}/manager`, go.build(platform, version));
-    return this.imageOf(binaries, version, revision).container(platform);
+    const c = await (await this.imageFor(version, revision, [platform])).container(platform);
+    return execFailure("image build", () => c.sync());
   }
 
   /**
-   * Publishes the controller image as one multi-platform index under each of `tags`; returns
-   * the digest references. Registry auth: `--username` and `--password env://CR_TOKEN`.
+   * The Dockerfile's builder stage as the `image` build runs it for `platform` (on the build
+   * platform: `platform` and `uname -m` of the result show it), to inspect or debug the build.
+   *
+   * @param platform Target platform of the image.
+   * @param target Name of the builder stage in the Dockerfile.
+   */
+  @func()
+  async imageBuilder(platform = "linux/arm64", target = "builder"): Promise<Container> {
+    return (await this.imageFor("dev", "", [platform])).builder(platform, target);
+  }
+
+  /**
+   * Publishes the controller image (see `image`) as one multi-platform index under each of
+   * `tags`; returns the digest references. Registry auth: `--username` and `--password env://CR_TOKEN`.
    *
    * @param tags Image tags to publish, e.g. v0.4.1 latest.
    * @param repository Image repository; its host is the registry logged in to.
    * @param platforms Platforms of the index.
    * @param username Registry user (e.g. CR_USER).
    * @param password Registry token as a Secret (e.g. env://CR_TOKEN).
-   * @param version Version stamped into the binaries and the image metadata.
+   * @param version Version for the image metadata.
    * @param revision Git commit for org.opencontainers.image.revision.
    */
   @func({ cache: "never" })
@@ -349,14 +446,7 @@ export class Wva {
     version = "dev",
     revision = "",
   ): Promise<string[]> {
-    const go = await this.go();
-    return this.imageOf(go.binaries(platforms, version), version, revision).publish(
-      tags,
-      repository,
-      platforms,
-      username,
-      password,
-    );
+    return (await this.imageFor(version, revision, platforms)).publish(tags, repository, platforms, username, password);
   }
 
   /**
@@ -494,17 +584,27 @@ export class Wva {
       password,
       platforms,
       existingTags,
-      binaries: async (p, v) => (await this.go()).binaries(p, v),
       chart: skipChart ? undefined : await this.chart(),
-      image: (binaries, version) => this.imageOf(binaries, version, revision),
+      image: (version, p) => this.imageFor(version, revision, p),
       registryImage: this.registryImage,
       registryService,
     });
   }
 
-  /** The Image object for these binaries, on the configured base, listing tags with crane. */
-  private imageOf(binaries: Directory, version: string, revision: string): Image {
+  /**
+   * The Image object of `version`: the repository's Dockerfile when it has one, else the binaries
+   * for `platforms` (built lazily) on the configured base; tags are listed with crane.
+   */
+  private async imageFor(version: string, revision: string, platforms: string[]): Promise<Image> {
+    if (await this.hasDockerfile()) {
+      return Image.fromDockerfile(this.source, this.dockerfile, { version, revision, craneImage: this.craneImage });
+    }
+    const binaries = (await this.go()).binaries(platforms, version);
     return new Image(binaries, version, revision, undefined, undefined, this.baseImage, undefined, this.craneImage);
+  }
+
+  private async hasDockerfile(): Promise<boolean> {
+    return this.dockerfile !== "" && (await this.source.exists(this.dockerfile));
   }
 
   /**
@@ -606,24 +706,68 @@ export class Wva {
     return run.run(kubeconfig, image, (await this.chart()).directory);
   }
 
-  /** The pull-request stages by name, in report order. */
-  private stages(): [string, () => Promise<unknown>][] {
-    return [
+  /** The pull-request stages by name, in report order; `strict` adds the format stage and -race. */
+  private stages(strict: boolean): [string, () => Promise<unknown>][] {
+    const stages: [string, () => Promise<unknown>][] = [
       ["lint", () => this.lint()],
-      ["vet", () => this.vet()],
-      ["format", () => this.checkFormat()],
-      ["generated", () => this.checkGenerated()],
-      ["build", async () => (await this.build()).sync()],
-      ["test", () => this.test()],
-      ["e2e", () => this.e2e()],
+      // WVA's `make build`: manifests generate fmt vet, then go build
+      ["build", () => this.buildStage()],
+      ["test", () => this.test(strict)],
+      ["image", () => this.image()],
       ["chart", () => this.helmLint()],
+      ["e2e", () => this.e2e()],
     ];
+    if (strict) stages.splice(1, 0, ["format", () => this.checkFormat()]);
+    return stages;
   }
 
-  private async goVersionFromSource(): Promise<string> {
+  /** vet, the drift check and the build at once; fails naming each part that failed. */
+  private async buildStage(): Promise<void> {
+    const parts = await runStages([
+      ["vet", () => this.vet()],
+      ["generated", () => this.checkGenerated()],
+      ["go build", () => this.build()],
+    ]);
+    const failed = parts.filter((p) => !p.ok);
+    if (failed.length) throw new Error(failed.map((p) => `${p.name}: ${p.error}`).join("\n\n"));
+  }
+
+  /** The versions this repository pins, resolved once per object (arguments win). */
+  private pins(): Promise<RepoPins> {
+    let p = pinsCache.get(this);
+    if (!p) {
+      p = this.readPins();
+      pinsCache.set(this, p);
+      p.catch(() => pinsCache.delete(this));
+    }
+    return p;
+  }
+
+  private async readPins(): Promise<RepoPins> {
     if (!(await this.source.exists("go.mod"))) {
       throw new Error("the source has no go.mod at its root; pass --source <a Go module> or --go-version");
     }
-    return goVersionOf(await this.source.file("go.mod").contents());
+    const text = (path: string) => this.source.file(path).contents();
+    const [goMod, makefile, workflowNames] = await Promise.all([
+      text("go.mod"),
+      this.source.exists("Makefile").then((e) => (e ? text("Makefile") : undefined)),
+      this.source.exists(".github/workflows").then((e) => (e ? this.source.glob(".github/workflows/*.y*ml") : [])),
+    ]);
+    const workflows = Object.fromEntries(
+      await Promise.all(workflowNames.map(async (n) => [n.replace(/^\/+/, ""), await text(n)] as const)),
+    );
+    return resolvePins(
+      { goMod, makefile, workflows },
+      {
+        go: this.goVersion,
+        golangciLint: this.golangciLintVersion,
+        controllerGen: this.controllerGenVersion,
+        setupEnvtest: this.envtestVersion,
+        envtestKubernetes: this.envtestK8sVersion,
+      },
+    );
   }
 }
+
+/** Resolved pins per Wva object (not a field: fields are serialised between function calls). */
+const pinsCache = new WeakMap<Wva, Promise<RepoPins>>();

@@ -42,12 +42,10 @@ export interface ReleasePlan {
   password?: Secret;
   platforms: string[];
   existingTags?: string[];
-  /** The controller binaries for the platforms, built once (lazy until published). */
-  binaries: (platforms: string[], version: string) => Promise<Directory>;
   /** The chart to release (before its release edits); absent only with skipChart. */
   chart?: Chart;
-  /** Makes the Image from the binaries; configured with labels, base and crane image. */
-  image: (binaries: Directory, version: string) => Image;
+  /** The Image of `version` for the platforms (the Dockerfile's, or the assembled one; built once, lazily). */
+  image: (version: string, platforms: string[]) => Promise<Image>;
   registryImage: string;
   /**
    * The registry that imageRepository and chartRegistry name (both on its host), as a Service,
@@ -129,7 +127,7 @@ export async function runRelease(plan: ReleasePlan): Promise<string> {
         `chart version ${t.chartVersion} already exists in ${plan.dryRun ? chartRegistry : plan.chartRegistry}; refusing to overwrite it (pass --force to release anyway)`,
       );
     }
-    const builder = plan.image(await plan.binaries(plan.platforms, t.tag), t.tag);
+    const builder = await plan.image(t.tag, plan.platforms);
     const existing =
       plan.existingTags ?? (await builder.listTags(listRepository, creds.username, creds.password, service, plainHttp));
     const reuse = existing.includes(t.tag) && !plan.force && plan.reuseImage;

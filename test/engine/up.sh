@@ -47,6 +47,21 @@ if alive "$WVA_ENGINE_RUN/engine.pid" && ! pgrep -f "cni/dnsname/$WVA_ENGINE_NET
   bash "$here/down.sh"
 fi
 
+# The public registries the module's default references name are mirrored to the local one,
+# which serves the images build-images.sh builds under those names (docker.io/library/golang →
+# library/golang, quay.io/projectquay/golang → projectquay/golang, ...). Nothing else is reachable.
+{
+  printf '[registry."%s"]\n  http = true\n  insecure = true\n' "$WVA_REGISTRY_ADDR"
+  for public in docker.io quay.io gcr.io ghcr.io registry.k8s.io; do
+    printf '[registry."%s"]\n  mirrors = ["%s"]\n' "$public" "$WVA_REGISTRY_ADDR"
+  done
+} > "$WVA_ENGINE_RUN/engine.toml.want"
+# An engine started with another configuration (e.g. before the mirrors) is started afresh.
+if alive "$WVA_ENGINE_RUN/engine.pid" && ! cmp -s "$WVA_ENGINE_RUN/engine.toml.want" "$WVA_ENGINE_RUN/engine.toml"; then
+  echo "the running engine has another configuration: restarting it" >&2
+  bash "$here/down.sh"
+fi
+
 step "registry on $WVA_REGISTRY_ADDR"
 if ! alive "$WVA_ENGINE_RUN/registry.pid"; then
   mkdir -p "$WVA_ENGINE_CACHE/registry"
@@ -94,11 +109,7 @@ start_engine() {
     ln -s "/usr/lib/cni/$plugin" "$WVA_ENGINE_PREFIX/cni/$plugin"
   done
   install -m 0755 "$WVA_ENGINE_BIN/dnsname" "$WVA_ENGINE_PREFIX/cni/dnsname"
-  cat > "$WVA_ENGINE_RUN/engine.toml" <<TOML
-[registry."$WVA_REGISTRY_ADDR"]
-  http = true
-  insecure = true
-TOML
+  cp "$WVA_ENGINE_RUN/engine.toml.want" "$WVA_ENGINE_RUN/engine.toml"
   rm -f "$WVA_ENGINE_SOCK"   # a socket left by an engine that was killed
   # ... and the dnsmasq it started, which would keep port 53
   dns_pidfile=/var/run/containers/cni/dnsname/$WVA_ENGINE_NET/pidfile

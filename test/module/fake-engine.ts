@@ -170,6 +170,11 @@ export class FakeEngine {
       const loaded = (step.name === "node" || /^load\w+FromID$/.test(step.name)) && this.origins.get(args.id);
       const next = loaded ? [...loaded] : [...chain, step];
       const key = f.alias?.value ?? f.name.value;
+      if (f.selectionSet && LIST_OF_OBJECTS.has(f.name.value)) {
+        this.chains.push(next);
+        out[key] = []; // e.g. a built image's labels: none
+        continue;
+      }
       if (f.selectionSet) {
         out[key] = this.select(f.selectionSet, next, vars, errors, [...gqlPath, key]);
         continue;
@@ -224,6 +229,9 @@ export class FakeEngine {
     }
   }
 }
+
+/** Fields that return a list of objects; the fake answers them with an empty list. */
+const LIST_OF_OBJECTS = new Set(["labels", "envVariables", "exposedPorts"]);
 
 function restoreEnv(name: string, value: string | undefined) {
   if (value === undefined) delete process.env[name];

@@ -156,7 +156,7 @@ describe("stages", () => {
     expect(goarm.map((s) => s.args.value)).toEqual(["7"]);
   });
 
-  test("test excludes e2e packages and runs the race detector with coverage", async () => {
+  test("test excludes e2e packages and runs with coverage, as make test does (no -race unless asked)", async () => {
     const pkgs = [
       "example.com/wva/cmd",
       "example.com/wva/internal/scaler",
@@ -169,14 +169,27 @@ describe("stages", () => {
     );
     expect(error).toBeUndefined();
     const goTest = engine.execs().find((a) => a[0] === "go" && a[1] === "test")!;
-    expect(goTest).toEqual([
-      "go",
-      "test",
-      "-race",
-      "-covermode=atomic",
-      "-coverprofile=cover.out",
-      "example.com/wva/cmd",
-      "example.com/wva/internal/scaler",
+    expect(goTest).toEqual(["go", "test", "-coverprofile=cover.out", "example.com/wva/cmd", "example.com/wva/internal/scaler"]);
+    const raced = await withFakeEngine(() => new Wva(source({ "go.mod": GO_MOD })).test(true), (e) => e.on(goList(pkgs)));
+    expect(raced.engine.execs().find((a) => a[0] === "go" && a[1] === "test")).toEqual([
+      "go", "test", "-race", "-covermode=atomic", "-coverprofile=cover.out", "example.com/wva/cmd", "example.com/wva/internal/scaler",
+    ]);
+  });
+
+  test("the unit tests have helm and kubectl on PATH, copied from the pinned images", async () => {
+    const { engine, error } = await withFakeEngine(
+      () => new Wva(source({ "go.mod": GO_MOD })).test(),
+      (e) => e.on(goList(["example.com/wva/cmd"])),
+    );
+    expect(error).toBeUndefined();
+    const chain = engine.chainsWith("withExec").find((c) => has(c, "go", "test"))!;
+    const tools = chain.filter((s) => s.name === "withFile").map((s) => {
+      const origin = engine.origin(s.args.source)!;
+      return [s.args.path, origin.find((o) => o.name === "from")?.args.address, origin.find((o) => o.name === "withExec")?.args.args[2]];
+    });
+    expect(tools).toEqual([
+      ["/usr/local/bin/helm", "alpine/helm:3.22.0", expect.stringContaining("command -v helm")],
+      ["/usr/local/bin/kubectl", "alpine/k8s:1.32.1", expect.stringContaining("command -v kubectl")],
     ]);
   });
 
@@ -199,7 +212,7 @@ describe("stages", () => {
     );
     expect(error).toBeUndefined();
     const chain = engine.chainsWith("file").find((c) => c.some((s) => s.name === "file" && s.args.path === "/src/cover.out"));
-    expect(chain && has(chain, "go", "test", "-race")).toBe(true);
+    expect(chain && has(chain, "go", "test", "-coverprofile=cover.out")).toBe(true);
   });
 
   test("with controller-runtime, test provisions envtest assets matching go.mod", async () => {
@@ -212,7 +225,7 @@ describe("stages", () => {
     const cmds = commands(engine);
     expect(cmds).toContain("go install sigs.k8s.io/controller-runtime/tools/setup-envtest@release-0.22");
     expect(cmds).toContain("setup-envtest use 1.34 --bin-dir /root/.local/share/kubebuilder-envtest -p path");
-    const goTest = engine.execs().find((a) => a.includes("test") && a.includes("-race"))!;
+    const goTest = engine.execs().find((a) => a.includes("test") && a.includes("-coverprofile=cover.out"))!;
     expect(goTest.slice(0, 2)).toEqual(["sh", "-c"]);
     expect(goTest[2]).toContain('KUBEBUILDER_ASSETS="$(cat /tmp/kubebuilder-assets)"');
     expect(goTest.slice(4)).toEqual(expect.arrayContaining(["go", "test", "example.com/wva/internal/controller"]));
@@ -272,7 +285,7 @@ describe("stages", () => {
 describe("ci", () => {
   const pkgs = ["example.com/wva/cmd", "example.com/wva/test/e2e"];
 
-  test("fans out every stage at once", async () => {
+  test("fans out every stage at once; build includes vet and the drift check; the summary has each stage's time", async () => {
     const slow = 400;
     const start = Date.now();
     const { engine, error, result } = await withFakeEngine(
@@ -282,21 +295,31 @@ describe("ci", () => {
     const elapsed = Date.now() - start;
     expect(error).toBeUndefined();
     const cmds = commands(engine);
-    for (const c of [
-      "golangci-lint run --timeout 10m ./...",
-      "go vet ./...",
-      "gofmt -l .",
-      "go test -race -covermode=atomic -coverprofile=cover.out example.com/wva/cmd",
-    ]) {
+    for (const c of ["golangci-lint run --timeout 10m ./...", "go vet ./...", "go test -coverprofile=cover.out example.com/wva/cmd"]) {
       expect(cmds).toContain(c);
     }
     expect(cmds.some((c) => c.startsWith("go build -trimpath"))).toBe(true);
-    // Six stages with at least one slow answer each, plus go list before go test: run one after
-    // another they would need 7 × 400 ms; concurrently about 2 × 400 ms.
+    // WVA's CI gates on neither: no gofmt check, no race detector
+    expect(cmds).not.toContain("gofmt -l .");
+    expect(cmds.some((c) => c.includes("-race"))).toBe(false);
+    // Stages with at least one slow answer each, plus go list before go test: run one after
+    // another they would need 5 × 400 ms; concurrently about 2 × 400 ms.
     expect(elapsed).toBeLessThan(5 * slow);
-    for (const stage of ["lint", "vet", "format", "generated", "build", "test"]) {
-      expect(result).toMatch(new RegExp(`✔ ${stage}\\b`));
-    }
+    for (const stage of GO_STAGES) expect(result).toMatch(new RegExp(`✔ ${stage}\\s+\\d+\\.\\ds`));
+    expect(result).toMatch(/not gated \(as in WVA's CI\): gofmt check and -race; run `ci --strict`/);
+  });
+
+  test("--strict adds the format stage and runs the unit tests with -race", async () => {
+    const { engine, error, result } = await withFakeEngine(
+      () => goOnlyCi(new Wva(source({ "go.mod": GO_MOD })), [], true),
+      (e) => e.on(goList(pkgs)),
+    );
+    expect(error).toBeUndefined();
+    const cmds = commands(engine);
+    expect(cmds).toContain("gofmt -l .");
+    expect(cmds).toContain("go test -race -covermode=atomic -coverprofile=cover.out example.com/wva/cmd");
+    expect(result).toMatch(/✔ format/);
+    expect(result).toMatch(/strict: format stage and unit tests with -race included/);
   });
 
   test("reports every failing stage by name, not just the first", async () => {
@@ -316,7 +339,22 @@ describe("ci", () => {
     expect(msg.split("\n")[0]).toMatch(/^2 of \d+ stages failed: lint, test$/);
     expect(msg).toContain("ineffectual assignment to x (ineffassign)");
     expect(msg).toContain("example.com/wva/cmd: TestDesired");
-    expect(msg).toMatch(/✔ vet/);
+    expect(msg).toMatch(/✔ build/);
+  });
+
+  test("a failing vet fails the build stage, naming vet and showing its output", async () => {
+    const vetOut = "# example.com/wva/cmd\ncmd/main.go:7:2: fmt.Printf format %d has arg s of wrong type string\n";
+    const { error } = await withFakeEngine(
+      () => goOnlyCi(new Wva(source({ "go.mod": GO_MOD }))),
+      (e) =>
+        e.on(goList(pkgs)).on((p) =>
+          p.at(-1)!.name === "sync" && has(p, "go", "vet") ? execFailure(vetOut, ["go", "vet"]) : undefined,
+        ),
+    );
+    const msg = String((error as Error).message);
+    expect(msg.split("\n")[0]).toMatch(/^1 of \d+ stages failed: build$/);
+    expect(msg).toContain("vet: go vet failed (exit code 1):");
+    expect(msg).toContain("format %d has arg s of wrong type string");
   });
 
   test("--skip leaves stages out, and an unknown stage name is an error before anything runs", async () => {
@@ -329,19 +367,79 @@ describe("ci", () => {
     expect(result).not.toMatch(/lint/);
 
     const bad = await withFakeEngine(() => new Wva(source({ "go.mod": GO_MOD })).ci(["lnt"]));
-    expect(String(bad.error)).toMatch(/unknown stage\(s\) to skip: lnt; stages are lint, vet/);
+    expect(String(bad.error)).toMatch(/unknown stage\(s\) to skip: lnt; stages are lint, format, build/);
     expect(bad.engine.execs()).toEqual([]);
   });
 });
 
-const GO_STAGES = ["lint", "vet", "format", "generated", "build", "test"];
+describe("stage functions fail with the tool's output", () => {
+  const failing = (tool: string, out: string) => (p: Step[]) =>
+    p.at(-1)!.name === "sync" && has(p, tool) ? execFailure(out, [tool]) : undefined;
 
-/** `ci` with only the Go stages (the chart and e2e stages need more than a Go source). */
-async function goOnlyCi(w: Wva, skip: string[] = []): Promise<string> {
-  const others = w.ciStages().filter((s) => !GO_STAGES.includes(s));
-  return w.ci([...others, ...skip]);
+  test("lint", async () => {
+    const out = "internal/a.go:3:1: func `unused` is unused (unused)\n1 issues:\n";
+    const { error } = await withFakeEngine(() => new Wva(source({ "go.mod": GO_MOD })).lint(), (e) => e.on(failing("golangci-lint", out)));
+    expect((error as Error).message).toBe(`golangci-lint failed (exit code 1):\n${out.trim()}`);
+  });
+
+  test("vet and build", async () => {
+    const out = "cmd/main.go:9:3: undefined: nope\n";
+    const vet = await withFakeEngine(() => new Wva(source({ "go.mod": GO_MOD })).vet(), (e) => e.on(failing("go", out)));
+    expect((vet.error as Error).message).toBe(`go vet failed (exit code 1):\n${out.trim()}`);
+    const build = await withFakeEngine(() => new Wva(source({ "go.mod": GO_MOD })).build(), (e) => e.on(failing("go", out)));
+    expect((build.error as Error).message).toBe(`go build failed (exit code 1):\n${out.trim()}`);
+  });
+});
+
+const GO_STAGES = ["lint", "build", "test"];
+
+/** `ci` with only the Go stages (the chart, image and e2e stages need more than a Go source). */
+async function goOnlyCi(w: Wva, skip: string[] = [], strict = false): Promise<string> {
+  const others = w.ciStages().filter((s) => !GO_STAGES.includes(s) && s !== "format");
+  return w.ci([...others, ...skip], strict);
 }
 
-test("ci runs the Go stages first, in report order", () => {
-  expect(new Wva(dag.directory()).ciStages().slice(0, GO_STAGES.length)).toEqual(GO_STAGES);
+test("ci's stages are WVA's PR gates plus the image; format only with --strict", () => {
+  expect(new Wva(dag.directory()).ciStages()).toEqual(["lint", "format", "build", "test", "image", "chart", "e2e"]);
+});
+
+describe("golangci-lint with module plugins (.custom-gcl.yml)", () => {
+  const customGcl = "version: v2.8.0\nname: gcl\ndestination: ./bin\nplugins:\n  - module: example.com/op/hack/lintplugin\n    path: ./hack/lintplugin\n";
+
+  test("lint builds the custom binary with `golangci-lint custom` from the config and plugin paths, then lints with it", async () => {
+    const { engine, error } = await withFakeEngine(() =>
+      new Wva(source({ "go.mod": GO_MOD, ".custom-gcl.yml": customGcl, "hack/lintplugin/plugin.go": "package lintplugin\n" })).lint(),
+    );
+    expect(error).toBeUndefined();
+    const custom = engine.chainsWith("withExec").find((c) => has(c, "golangci-lint", "custom"))!;
+    expect(custom.find((s) => s.name === "withDirectory" && s.args.path === "/src")?.args.include).toEqual([
+      ".custom-gcl.yml",
+      "hack/lintplugin/**",
+    ]);
+    // the linter run mounts the binary custom wrote to destination/name
+    const run = engine.chainsWith("withExec").find((c) => has(c, "golangci-lint", "run"))!;
+    const lintFile = run.find((s) => s.name === "withFile" && s.args.path === "/usr/local/bin/golangci-lint")!;
+    const origin = engine.origin(lintFile.args.source)!;
+    expect(origin.at(-1)).toEqual({ name: "file", args: { path: "/src/bin/gcl" } });
+    expect(origin.some((s) => s.name === "withExec" && s.args.args.join(" ") === "golangci-lint custom -v")).toBe(true);
+  });
+
+  test("an invalid .custom-gcl.yml fails lint naming the file, before anything runs", async () => {
+    const { engine, error } = await withFakeEngine(() =>
+      new Wva(source({ "go.mod": GO_MOD, ".custom-gcl.yml": "plugins: []\n" })).lint(),
+    );
+    expect(String(error)).toMatch(/\.custom-gcl\.yml: root field 'version' is required/);
+    expect(engine.execs()).toEqual([]);
+  });
+
+  test("--golangci-lint-source stands in for github.com when golangci-lint custom clones", async () => {
+    const { engine } = await withFakeEngine(() => {
+      const w = new Wva(source({ "go.mod": GO_MOD, ".custom-gcl.yml": customGcl }));
+      w.golangciLintSource = dag.directory().withNewFile("HEAD", "ref: refs/heads/main\n");
+      return w.lint();
+    });
+    expect(commands(engine)).toContain(
+      "git config --global url.file:///golangci-lint.git.insteadOf https://github.com/golangci/golangci-lint.git",
+    );
+  });
 });

@@ -96,12 +96,17 @@ describe("module schema (introspector dry run)", () => {
     expect(source.ignore).toEqual(expect.arrayContaining([".git", "bin", "node_modules"]));
   });
 
-  test("Go version and image are optional overrides; image and tool defaults are pinned", () => {
+  test("tool versions the repository pins are optional overrides; image defaults are pinned", () => {
     const args = schema.objects.Wva.constructor!.arguments;
-    expect(args.goVersion.isOptional).toBe(true);
-    expect(args.goImage.isOptional).toBe(true);
-    expect(args.golangciLintImage.defaultValue).toMatch(/^"?golangci\/golangci-lint:v2\.\d+\.\d+"?$/);
-    expect(String(args.controllerGenVersion.defaultValue)).toMatch(/v\d+\.\d+\.\d+/);
+    for (const a of ["goVersion", "goImage", "golangciLintImage", "golangciLintVersion", "controllerGenVersion", "envtestVersion", "envtestK8sVersion", "envtestAssets"]) {
+      expect(args[a].isOptional, a).toBe(true);
+      expect(args[a].defaultValue, a).toBeUndefined();
+    }
+    // the help says where the version comes from when it is not given
+    expect(args.golangciLintVersion.description).toMatch(/Makefile's GOLANGCI_LINT_VERSION/);
+    expect(args.controllerGenVersion.description).toMatch(/CONTROLLER_TOOLS_VERSION/);
+    expect(String(args.dockerfile.defaultValue)).toMatch(/Dockerfile/);
+    expect(String(args.helmImage.defaultValue)).toMatch(/:\d+\.\d+\.\d+/);
   });
 
   test("the Go stages and ci are functions of the main object and of the Go toolchain object", () => {
@@ -109,7 +114,7 @@ describe("module schema (introspector dry run)", () => {
     expect(wva).toEqual(
       expect.arrayContaining([
         "go", "lint", "lintFix", "vet", "checkFormat", "checkGenerated",
-        "build", "binaries", "test", "coverage", "ci", "ciStages",
+        "build", "binaries", "test", "coverage", "ci", "ciStages", "versions", "image", "imageBuilder",
       ]),
     );
     expect(Object.keys(schema.objects.Go.methods)).toEqual(

@@ -70,6 +70,11 @@ const GO_VERSION = /^1\.\d+(\.\d+)?((rc|beta)\d+)?$/;
  * Throws a clear error when go.mod names neither, or names something that is not a Go version.
  */
 export function goVersionOf(goModText: string): string {
+  return goVersionSource(goModText).version;
+}
+
+/** goVersionOf, with where the version was read (`go.mod toolchain` or `go.mod go`). */
+export function goVersionSource(goModText: string): { version: string; source: string } {
   const mod = parseGoMod(goModText);
   const v = mod.toolchain ?? mod.go;
   if (!v) {
@@ -80,7 +85,7 @@ export function goVersionOf(goModText: string): string {
   if (!GO_VERSION.test(v)) {
     throw new Error(`go.mod names Go version "${v}", which is not of the form 1.N or 1.N.P`);
   }
-  return v;
+  return { version: v, source: mod.toolchain ? "go.mod toolchain" : "go.mod go" };
 }
 
 /** Envtest tooling matched to a repository's dependencies, as WVA's Makefile derives it. */

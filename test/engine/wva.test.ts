@@ -1,0 +1,133 @@
+/**
+ * WVA's real repository through the real engine, as its maintainers' PRs would run: the module at
+ * its default image references (served by the local registry through the engine's mirrors),
+ * on a scratch copy of the tree. The judge of the Go stages and of the Dockerfile image.
+ */
+import { dag } from "@dagger.io/dagger";
+import { describe, expect, it } from "vitest";
+import { upstreamCopy } from "../upstream.js";
+import {
+  elfMachine,
+  engine,
+  envtestAssets,
+  fileInImage,
+  imageConfig,
+  imageIndex,
+  localWva,
+  onEngine,
+  timed,
+} from "./engine.js";
+
+const tree = upstreamCopy();
+const run = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+
+/** The module on the WVA copy, with the envtest binaries built on this machine (no internet here). */
+function wva() {
+  const w = localWva(tree);
+  w.envtestAssets = dag.host().directory(envtestAssets());
+  return w;
+}
+
+/** The message of what `fn` throws (undefined when it passes). */
+async function failure(fn: () => Promise<unknown>): Promise<string | undefined> {
+  return onEngine(async () => {
+    try {
+      await fn();
+      return undefined;
+    } catch (e) {
+      return e instanceof Error ? e.message : String(e);
+    }
+  });
+}
+
+describe("WVA's tree: the PR stages", () => {
+  it("resolves golangci-lint v2.8.0 and controller-gen v0.17.2 from WVA's Makefile", async () => {
+    const versions = await onEngine(() => wva().versions());
+    console.log(versions);
+    expect(versions).toMatch(/^golangci-lint\s+v2\.8\.0\s+Makefile GOLANGCI_LINT_VERSION$/m);
+    expect(versions).toMatch(/^controller-gen\s+v0\.17\.2\s+Makefile CONTROLLER_TOOLS_VERSION$/m);
+    expect(versions).toMatch(/^go\s+1\.24\.0\s+go\.mod go$/m);
+  });
+
+  it("each stage passes on its own", async () => {
+    const times: string[] = [];
+    for (const [name, stage] of [
+      ["lint", () => wva().lint()],
+      ["vet", () => wva().vet()],
+      ["generated", () => wva().checkGenerated()],
+      ["build", async () => (await wva().build()).sync()],
+      ["image", async () => (await wva().image()).sync()],
+      ["chart", () => wva().helmLint()],
+    ] as [string, () => Promise<unknown>][]) {
+      const t = await timed(() => failure(stage));
+      times.push(`${name} ${t.seconds.toFixed(1)}s`);
+      expect(t.value, `${name} failed`).toBeUndefined();
+    }
+    console.log(`WVA stages: ${times.join(", ")}`);
+  });
+
+  it("the unit tests run WVA's envtest suites (and test/chart's helm template) and pass", async () => {
+    const { seconds, value: report } = await timed(() => onEngine(() => wva().testReport(false, true)));
+    console.log(`WVA unit tests (-v): ${seconds.toFixed(1)}s`);
+    for (const suite of ["Controller Suite", "Actuator Suite"]) expect(report).toContain(`Running Suite: ${suite}`);
+    expect(report).toMatch(/--- PASS: TestControllers/);
+    expect(report).toMatch(/^ok\s+\S+\/test\/chart\s/m);
+    expect(report).not.toMatch(/^FAIL/m);
+  });
+
+  it("default ci (e2e left out) passes; ci --strict fails naming exactly the format stage and its 4 files", async () => {
+    const ci = await timed(() => onEngine(() => wva().ci(["e2e"])));
+    console.log(`WVA ci --skip e2e: ${ci.seconds.toFixed(1)}s\n${ci.value}`);
+    for (const stage of ["lint", "build", "test", "image", "chart"]) expect(ci.value).toMatch(new RegExp(`✔ ${stage}\\s`));
+
+    const strict = await failure(() => wva().ci(["e2e"], true));
+    expect(strict).toBeDefined();
+    expect(strict!.split("\n")[0]).toMatch(/^1 of \d+ stages failed: format$/);
+    const files = strict!.split("── format ──")[1].split("\n\n")[0].trim().split("\n").slice(1);
+    expect(files.sort()).toEqual([
+      "internal/engines/saturation/engine.go",
+      "test/chart/client_only_install_test.go",
+      "test/e2e-openshift/scale_to_zero_test.go",
+      "test/e2e-openshift/sharegpt_scaleup_test.go",
+    ]);
+  });
+});
+
+describe("WVA's Dockerfile image", () => {
+  it("publishes linux/amd64 and linux/arm64 from the Dockerfile, the arm64 build cross-compiling on the build platform", async () => {
+    const repo = `wva-test/wva-dockerfile-${run}`;
+    const ref = `${engine.registry}/${repo}`;
+    const { seconds, value: refs } = await timed(() =>
+      onEngine(() =>
+        wva().publishImage(["v0.5.1"], ref, ["linux/amd64", "linux/arm64"], engine.registryUser,
+          dag.setSecret(`registry-password-${run}`, engine.registryPassword), "v0.5.1", "b08b1c77"),
+      ),
+    );
+    console.log(`WVA Dockerfile image, both platforms: ${seconds.toFixed(1)}s; ${refs[0]}`);
+    const index = await imageIndex(repo, "v0.5.1");
+    const manifests = (index.body.manifests as { digest: string; platform: { os: string; architecture: string } }[])
+      .filter((m) => m.platform.os !== "unknown");
+    expect(manifests.map((m) => `${m.platform.os}/${m.platform.architecture}`).sort()).toEqual(["linux/amd64", "linux/arm64"]);
+    for (const [arch, machine] of [["amd64", "x86-64"], ["arm64", "aarch64"]]) {
+      const m = manifests.find((x) => x.platform.architecture === arch)!;
+      expect(elfMachine(await fileInImage(repo, m.digest, "manager"))).toBe(machine);
+      const config = (await imageConfig(repo, m.digest)).config;
+      expect(config.User).toBe("65532:65532");
+      expect(config.Entrypoint).toEqual(["/manager"]);
+      expect(config.Labels).toMatchObject({
+        // the Dockerfile's own labels
+        "org.opencontainers.image.source": "https://github.com/llm-d/llm-d-workload-variant-autoscaler",
+        "org.opencontainers.image.licenses": "Apache-2.0",
+        // the module's, on top
+        "org.opencontainers.image.version": "v0.5.1",
+        "org.opencontainers.image.revision": "b08b1c77",
+      });
+    }
+    // The builder stage of the arm64 build is an amd64 container: go build ran natively, cross-compiling.
+    const builder = await onEngine(async () => {
+      const b = await wva().imageBuilder("linux/arm64");
+      return { platform: await b.platform(), machine: (await b.withExec(["uname", "-m"]).stdout()).trim() };
+    });
+    expect(builder).toEqual({ platform: "linux/amd64", machine: "x86_64" });
+  });
+});
