@@ -5,7 +5,8 @@
 #   3. a local OCI registry on loopback with basic auth (Debian's distribution registry);
 #   4. the engine, run on the host in a private mount namespace (its resolv.conf and iptables
 #      symlinks stay private to it), talking on a unix socket;
-#   5. the base images the pipeline pulls, pushed to that registry (build-images.sh, cached).
+#   5. the base images the pipeline pulls, pushed to that registry (build-images.sh, cached);
+#   6. envtest's kube-apiserver, kubectl and etcd, built from the Go module proxy (build-k8s.sh, cached).
 # Writes test/engine/.state/env.json (+ env.sh) for the tests. Idempotent: what runs is kept,
 # what was built is reused. down.sh stops what this started.
 set -euo pipefail
@@ -188,5 +189,8 @@ SH
 
 step "base images"
 "$here/build-images.sh"
+
+step "envtest assets: kube-apiserver, kubectl and etcd from the Go module proxy (build-k8s.sh, cached)"
+"$here/build-k8s.sh" envtest
 
 step "ready: engine, registry and images up in $((SECONDS - t0))s"
