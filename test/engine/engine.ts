@@ -58,13 +58,13 @@ export const images: LocalImages = readState<LocalImages>("images.json");
 
 /**
  * The envtest binaries (kube-apiserver, etcd, kubectl at WVA's ENVTEST_K8S_VERSION) built on this
- * machine from the Go module proxy by build-k8s.sh: what `--envtest-assets` takes where
+ * machine from the Go module proxy by build-k8s.sh (.state/k8s.json): what `--envtest-assets` takes where
  * setup-envtest cannot download them.
  */
 export function envtestAssets(): string {
-  const dir = (images as LocalImages & { envtestAssets?: string }).envtestAssets;
+  const { envtestAssets: dir } = readState<{ envtestAssets?: string }>("k8s.json");
   if (!dir || !existsSync(dir)) {
-    throw new Error("no envtest assets in .state/images.json: bring the engine up first with `bash test/engine/up.sh`");
+    throw new Error("no envtest assets in .state/k8s.json: bring the engine up first with `bash test/engine/up.sh`");
   }
   return dir;
 }
