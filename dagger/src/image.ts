@@ -1,5 +1,5 @@
 import { Container, Directory, Platform, ReturnType, Secret, Service, dag, func, object } from "@dagger.io/dagger";
-import { crossBuildDockerfile } from "./lib/dockerfile.js";
+import { crossBuildDockerfile, declaredArgs } from "./lib/dockerfile.js";
 import { execFailure } from "./lib/exec-output.js";
 import { isRepositoryNotFound } from "./lib/helm-output.js";
 import { goTarget, platformSlug } from "./lib/platform.js";
@@ -146,21 +146,29 @@ export class Image {
   @func()
   async builder(platform = "linux/arm64", target = "builder"): Promise<Container> {
     if (!this.context) throw new Error("the assembled image has no builder stage (the repository has no Dockerfile)");
-    const ctx = await this.crossContext();
-    return ctx.dockerBuild({ dockerfile: CROSS_DOCKERFILE, platform: platform as Platform, target });
+    const { context, buildArgs } = await this.crossBuild();
+    return context.dockerBuild({ dockerfile: CROSS_DOCKERFILE, platform: platform as Platform, target, buildArgs });
   }
 
-  private async crossContext(): Promise<Directory> {
+  /** The build context with the cross-build Dockerfile added, and the build args it takes (VERSION, REVISION when declared). */
+  private async crossBuild(): Promise<{ context: Directory; buildArgs: { name: string; value: string }[] }> {
     const context = this.context!;
     const text = await execFailure(`reading ${this.dockerfile}`, () => context.file(this.dockerfile).contents());
-    return context.withNewFile(CROSS_DOCKERFILE, crossBuildDockerfile(text).text);
+    const declared = declaredArgs(text);
+    const values: Record<string, string> = { VERSION: this.version, REVISION: this.revision };
+    const buildArgs = Object.entries(values)
+      .filter(([name, value]) => value && declared.includes(name))
+      .map(([name, value]) => ({ name, value }));
+    return { context: context.withNewFile(CROSS_DOCKERFILE, crossBuildDockerfile(text).text), buildArgs };
   }
 
   private async dockerfileContainer(platform: string): Promise<Container> {
     goTarget(platform);
-    const built = (await this.crossContext()).dockerBuild({
+    const { context, buildArgs } = await this.crossBuild();
+    const built = context.dockerBuild({
       dockerfile: CROSS_DOCKERFILE,
       platform: platform as Platform,
+      buildArgs,
     });
     // The Dockerfile's own labels stay; ours fill what it leaves out, version and revision always.
     const own = new Map(

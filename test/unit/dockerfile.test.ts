@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { crossBuildDockerfile, firstStageName } from "../../dagger/src/lib/dockerfile.js";
+import { crossBuildDockerfile, declaredArgs, firstStageName } from "../../dagger/src/lib/dockerfile.js";
 import { upstreamFile } from "../upstream.js";
 
 describe("crossBuildDockerfile", () => {
@@ -28,5 +28,12 @@ describe("crossBuildDockerfile", () => {
 
   it("refuses a Dockerfile without FROM", () => {
     expect(() => crossBuildDockerfile("RUN true\n")).toThrow(/no FROM/);
+  });
+});
+
+describe("declaredArgs", () => {
+  it("lists the ARGs a Dockerfile declares, once each", () => {
+    expect(declaredArgs("ARG GO=1.24\nFROM golang:${GO}\nARG TARGETOS\nARG VERSION=dev\narg TARGETOS\n")).toEqual(["GO", "TARGETOS", "VERSION"]);
+    expect(declaredArgs(upstreamFile("Dockerfile"))).toEqual(["TARGETOS", "TARGETARCH"]);
   });
 });

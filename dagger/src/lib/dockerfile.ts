@@ -26,3 +26,13 @@ export function firstStageName(text: string): string | undefined {
   }
   return undefined;
 }
+
+/** The build arguments the Dockerfile declares (`ARG NAME` / `ARG NAME=default`), in order. */
+export function declaredArgs(text: string): string[] {
+  const names: string[] = [];
+  for (const line of text.split("\n")) {
+    const m = /^\s*ARG\s+([A-Za-z_][A-Za-z0-9_]*)/i.exec(line);
+    if (m && !names.includes(m[1])) names.push(m[1]);
+  }
+  return names;
+}
