@@ -21,7 +21,9 @@ import { Github } from "./github.js";
 import { Chart } from "./chart.js";
 import { Image } from "./image.js";
 import { commitChart, runRelease } from "./release.js";
-import { parseReleaseTag } from "./lib/tags.js";
+import { imageTagList, listArgument } from "./lib/args.js";
+import { imagePlatform, imagePlatforms } from "./lib/platform.js";
+import { parseReleaseTag, parseRepository } from "./lib/tags.js";
 import { Go } from "./go.js";
 import { Kind } from "./kind.js";
 import { OpenShift } from "./openshift.js";
@@ -382,7 +384,18 @@ export class Wva {
     if (!this.chartDirectory && !(await this.source.exists(CHART_PATH))) {
       throw new Error(`the source has no ${CHART_PATH}; pass --chart <chart directory>`);
     }
-    return new Chart(this.chartDirectory ?? this.source.directory(CHART_PATH), this.helmImage, this.helmDocsImage);
+    const dir = this.chartDirectory ?? this.source.directory(CHART_PATH);
+    const hasChartYaml = this.chartDirectory
+      ? await this.chartDirectory.exists("Chart.yaml")
+      : await this.source.exists(`${CHART_PATH}/Chart.yaml`);
+    if (!hasChartYaml) {
+      throw new Error(
+        this.chartDirectory
+          ? "the --chart directory has no Chart.yaml at its root; pass --chart <the chart directory itself, e.g. charts/workload-variant-autoscaler>"
+          : `${CHART_PATH} in the source has no Chart.yaml; pass --chart <a Helm chart directory>`,
+      );
+    }
+    return new Chart(dir, this.helmImage, this.helmDocsImage);
   }
 
   /**
@@ -408,6 +421,7 @@ export class Wva {
    */
   @func()
   async image(platform = "linux/amd64", version = "dev", revision = ""): Promise<Container> {
+    imagePlatform(platform);
     const c = await (await this.imageFor(version, revision, [platform])).container(platform);
     return execFailure("image build", () => c.sync());
   }
@@ -446,7 +460,12 @@ export class Wva {
     version = "dev",
     revision = "",
   ): Promise<string[]> {
-    return (await this.imageFor(version, revision, platforms)).publish(tags, repository, platforms, username, password);
+    // Everything checked before the first build or push; joined list arguments are split.
+    const tagList = imageTagList(listArgument(tags), "--tags");
+    if (!tagList.length) throw new Error("no tags given; pass e.g. --tags v0.4.1,latest");
+    const platformList = imagePlatforms(listArgument(platforms));
+    parseRepository(repository, "--repository");
+    return (await this.imageFor(version, revision, platformList)).publish(tagList, repository, platformList, username, password);
   }
 
   /**
@@ -584,7 +603,7 @@ export class Wva {
       password,
       platforms,
       existingTags,
-      chart: skipChart ? undefined : await this.chart(),
+      chart: skipChart ? undefined : () => this.chart(),
       image: (version, p) => this.imageFor(version, revision, p),
       registryImage: this.registryImage,
       registryService,
