@@ -399,8 +399,9 @@ export class Wva {
   }
 
   /**
-   * Lints the chart (`helm lint --strict`, `helm template`) and fails when its README.md is not
-   * what helm-docs generates.
+   * Lints the chart (`helm lint --strict`, `helm template`) and, for a helm-docs-managed chart
+   * (one with README.md.gotmpl), fails when its README.md is not what helm-docs generates; a
+   * hand-written README (no template) is not checked.
    */
   @func()
   @check()
@@ -470,7 +471,8 @@ export class Wva {
 
   /**
    * The chart directory as release `tag` ships it: Chart.yaml version/appVersion, values.yaml
-   * wva.image.repository/tag, README.md regenerated. Export it to commit by hand:
+   * wva.image.repository/tag, README.md regenerated when the chart has a README.md.gotmpl
+   * (a hand-written README is kept as it is). Export it to commit by hand:
    * `dagger call chart-for-release --tag v0.4.1 export --path charts/workload-variant-autoscaler`.
    *
    * @param tag Release tag, vMAJOR.MINOR.PATCH[-PRERELEASE].
@@ -485,7 +487,7 @@ export class Wva {
   }
 
   /**
-   * Releases the chart alone: applies the release edits, runs helm-docs and `helm lint`, packages
+   * Releases the chart alone: applies the release edits, runs helm-docs (README.md.gotmpl charts only) and `helm lint`, packages
    * and pushes it; refuses to overwrite an existing version unless `force`. Returns the chart reference.
    *
    * @param tag Release tag, vMAJOR.MINOR.PATCH[-PRERELEASE].
@@ -512,8 +514,8 @@ export class Wva {
   }
 
   /**
-   * Commits the released chart files (Chart.yaml, values.yaml, README.md) to `branch` and pushes
-   * them. Tags are immutable release pointers, so the commit goes to a branch (main by default,
+   * Commits the released chart files (Chart.yaml, values.yaml, and README.md when helm-docs
+   * owns it, i.e. the chart has README.md.gotmpl) to `branch` and pushes them. Tags are immutable release pointers, so the commit goes to a branch (main by default,
    * or a release-X.Y branch), never to the tag. Returns `pushed <sha>` or `unchanged <sha>`.
    *
    * @param tag Release tag whose chart files are committed.
@@ -539,7 +541,8 @@ export class Wva {
     const t = parseReleaseTag(tag);
     const released = await (await this.chart()).withRelease(t.tag, imageRepository);
     return commitChart({
-      files: released.releasedFiles(),
+      files: await released.releasedFiles(),
+      fileNames: await released.releasedFileNames(),
       token,
       repositoryUrl,
       branch,

@@ -3,7 +3,7 @@
  * Plumbing only; the rules (tags, `latest`, chart edits) live in lib/ and are unit-tested.
  */
 import { Directory, Secret, Service, dag } from "@dagger.io/dagger";
-import { Chart, RELEASED_FILES } from "./chart.js";
+import { Chart } from "./chart.js";
 import { Image } from "./image.js";
 import { renderedImages } from "./lib/helm-output.js";
 import { imageTagList, listArgument } from "./lib/args.js";
@@ -219,7 +219,10 @@ export function releaseSummary(r: ReleaseResult): string {
 
 /** Options of commitChart. */
 export interface CommitPlan {
+  /** The released chart files (only those a release changes). */
   files: Directory;
+  /** Their names, e.g. Chart.yaml values.yaml (README.md only for a helm-docs-managed chart). */
+  fileNames: string[];
   token?: Secret;
   repositoryUrl: string;
   branch: string;
@@ -231,7 +234,8 @@ export interface CommitPlan {
 }
 
 /**
- * Clones `branch` of the repository in a git container, writes the released chart files into
+ * Clones `branch` of the repository in a git container, writes the released chart files (only
+ * `fileNames`: what the release changed) into
  * `chartPath`, commits (signed off) and pushes. The token reaches git only as a secret variable.
  * Returns `pushed <sha>` or `unchanged <sha>`.
  */
@@ -239,6 +243,8 @@ export async function commitChart(plan: CommitPlan): Promise<string> {
   if (!/^[A-Za-z0-9._/-]+$/.test(plan.branch) || plan.branch.startsWith("-") || plan.branch.includes("..")) {
     throw new Error(`invalid branch name "${plan.branch}"`);
   }
+  const bad = plan.fileNames.filter((f) => !/^[A-Za-z0-9._-]+$/.test(f));
+  if (!plan.fileNames.length || bad.length) throw new Error(`invalid chart file names to commit: ${JSON.stringify(plan.fileNames)}`);
   let c = dag
     .container()
     .from(plan.gitImage)
@@ -247,7 +253,7 @@ export async function commitChart(plan: CommitPlan): Promise<string> {
     .withEnvVariable("REPO_URL", plan.repositoryUrl)
     .withEnvVariable("BRANCH", plan.branch)
     .withEnvVariable("CHART_PATH", plan.chartPath)
-    .withEnvVariable("FILES", RELEASED_FILES.join(" "))
+    .withEnvVariable("FILES", plan.fileNames.join(" "))
     .withEnvVariable("MESSAGE", plan.message)
     .withEnvVariable("AUTHOR_NAME", plan.authorName)
     .withEnvVariable("AUTHOR_EMAIL", plan.authorEmail)

@@ -70,6 +70,7 @@ describe("bad input fails before any publish, push or exec, naming the fix", () 
     ["image repository with a tag", () => release({ imageRepository: "ghcr.io/llm-d/wva:v1" }), /--image-repository .*carries a tag/],
     ["chart registry with a URL scheme", () => release({ chartRegistry: "https://ghcr.io/llm-d/charts" }), /--chart-registry .*drop the https:\/\/ scheme .*oci:\/\/host\/path/],
     ["publish-image to an upper-case repository", () => wvaWith().publishImage(["v1"], "Ghcr.io/x/WVA"), /--repository .*lowercase/],
+    ["chart-for-release with a bad repository", () => wvaWith(dag.host().directory(OWN_CHART)).chartForRelease("v0.5.1", "ghcr.io/x/Y"), /--image-repository .*lowercase/],
     ["existing tag that is not a tag", () => release({ existingTags: ["v0.4.0", "v0.3.0/x"] }), /--existing-tags: invalid image tag "v0.3.0\/x"/],
     ["a chart directory without Chart.yaml", () => release({ chart: dag.host().directory(join(wvaCopy([WVA_CHART]), WVA_CHART, "templates")) }), /the --chart directory has no Chart.yaml at its root; pass --chart <the chart directory itself/],
     ["chart-for-release on a directory without Chart.yaml", () => wvaWith(dag.directory().withNewFile("values.yaml", "a: 1\n")).chartForRelease("v0.5.1"), /--chart directory has no Chart.yaml/],
