@@ -683,25 +683,29 @@ export class Wva {
   }
 
   /**
-   * The GPU e2e on an OpenShift cluster: GPU preflight, the controller deployed with `image`,
-   * a ShareGPT-style load, autoscaling checks, then cleanup (success: delete this run's
-   * resources; failure: GPU workloads scaled to zero, VA/HPA/logs kept). Returns the result with
-   * diagnostics; gate on it with `… diagnostics export --path d && jq -e .passed d/result.json`.
+   * The GPU e2e on an OpenShift cluster: GPU preflight, the controller deployed with `image`
+   * into its own namespace and release named after the pull request (`wva-e2e-pr-<N>`), the
+   * chart's CRDs applied first, a ShareGPT-style load, autoscaling checks on the workload the
+   * chart's HPA scales, then cleanup (success: delete this run's resources; failure: GPU
+   * workloads scaled to zero, VA/HPA/logs kept). Returns the result with diagnostics; gate on it
+   * with `… diagnostics export --path d && jq -e .passed d/result.json` or `… check`.
    *
-   * @param kubeconfig Kubeconfig of the cluster, as a secret (e.g. file://$KUBECONFIG).
+   * @param kubeconfig Kubeconfig of the cluster, as a secret (e.g. file://$KUBECONFIG); an empty or unusable one fails first.
    * @param image The pull request's controller image, repository:tag (already pushed).
-   * @param namespace Namespace of the model server, VA and HPA.
+   * @param namespace Namespace of the model server (llm-d); the chart's VA and HPA go there.
    * @param model Model the load asks for.
    * @param requestRate Requests per second of the load.
    * @param numPrompts Requests in total.
    * @param maxTokens max_tokens of each request.
    * @param skipCleanup Keep everything, whatever the outcome.
-   * @param deployment The model server's Deployment.
+   * @param modelService The llm-d model service (Helm release), set as the chart's llmd.modelName; the Deployment scaled is read from the rendered chart (WVA's: `<modelService>-decode`).
    * @param targetUrl Completions URL of the load; the llm-d inference gateway of `namespace` by default.
    * @param requiredGpus GPUs that must be free to start.
    * @param recommendedGpus GPUs that should be free.
    * @param loadImage Image of the load workers (curl + sh).
-   * @param helmSet Extra `--set key=value` for the chart.
+   * @param helmSet Extra `--set key=value` for the chart (applied last).
+   * @param prNumber Pull request number (e.g. ${{ github.event.pull_request.number }}); 0 for none. Every name the run creates carries it.
+   * @param runId CI run id (e.g. $GITHUB_RUN_ID); names the run when there is no pull request number.
    */
   @func({ cache: "never" })
   async openshiftE2e(
@@ -713,18 +717,19 @@ export class Wva {
     numPrompts = 3000,
     maxTokens = 400,
     skipCleanup = false,
-    deployment = "ms-inference-scheduling-llm-d-modelservice-decode",
+    modelService = "ms-inference-scheduling-llm-d-modelservice",
     targetUrl = "",
     requiredGpus = 2,
     recommendedGpus = 3,
     loadImage = "quay.io/curl/curl:8.11.1",
     helmSet: string[] = [],
+    prNumber = 0,
+    runId = "",
   ): Promise<E2eResult> {
-    const run = new OpenShift(
-      namespace, model, requestRate, numPrompts, maxTokens, deployment, targetUrl, undefined, undefined,
-      this.kubectlImage, loadImage, undefined, requiredGpus, recommendedGpus, undefined, undefined, undefined, undefined,
-      skipCleanup, helmSet,
-    );
+    const run = OpenShift.create({
+      namespace, model, requestRate, numPrompts, maxTokens, modelService, targetUrl, prNumber, runId,
+      toolsImage: this.kubectlImage, loadImage, requiredGpus, recommendedGpus, skipCleanup, helmSet,
+    });
     return run.run(kubeconfig, image, (await this.chart()).directory);
   }
 
