@@ -10,7 +10,7 @@ import { Wva } from "../../dagger/src/index.js";
 import type { Github } from "../../dagger/src/github.js";
 import { withFakeEngine, type FakeEngine, type Step } from "./fake-engine.js";
 import { FakeGitHub } from "./github-fake-api.js";
-import { wvaCopy } from "../wva-upstream.js";
+import { upstreamCopy } from "../upstream.js";
 
 const TOKEN = "ghp_objectTestToken5555555555";
 const R = "/repos/acme/wva";
@@ -81,7 +81,7 @@ describe("Github through the fake engine", () => {
   });
 
   it("labelIssue with WVA's own .github/labeler.yaml ('/.*/'): a new issue gets needs-triage", async () => {
-    const wva = wvaCopy([".github/labeler.yaml", ".prowlabels.yaml"]);
+    const wva = upstreamCopy();
     const payload = { action: "opened", issue: { number: 51, title: "HPA never scales past 1", body: "Seen on OpenShift 4.16.", labels: [] } };
     const { result, error } = await withFakeEngine(
       () =>
@@ -98,7 +98,7 @@ describe("Github through the fake engine", () => {
   });
 
   it("prowCommands with WVA's own .prowlabels.yaml: its kind and priority labels, /area refused", async () => {
-    const wva = wvaCopy([".github/labeler.yaml", ".prowlabels.yaml"]);
+    const wva = upstreamCopy();
     const W = "/repos/llm-d/llm-d-workload-variant-autoscaler";
     gh.on(`GET ${W}/collaborators/bob/permission`, { permission: "write", role_name: "write" });
     const payload = {

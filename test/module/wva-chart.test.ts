@@ -10,15 +10,18 @@ import { dag, type Directory } from "@dagger.io/dagger";
 import { describe, expect, test } from "vitest";
 import { Wva } from "../../dagger/src/index.js";
 import { releaseChartFiles } from "../../dagger/src/lib/chart-values.js";
-import { WVA_CHART, wvaCopy } from "../wva-upstream.js";
+import { upstreamCopy } from "../upstream.js";
 import { withFakeEngine, type FakeEngine, type Step } from "./fake-engine.js";
+
+/** WVA's chart, in its repository. */
+const WVA_CHART = "charts/workload-variant-autoscaler";
 
 const GO_MOD = "module example.com/wva\n\ngo 1.26.0\n";
 const REPO = "ghcr.io/llm-d-incubation/workload-variant-autoscaler";
 const OWN_CHART = fileURLToPath(new URL("../../charts/workload-variant-autoscaler", import.meta.url));
 const TOKEN = "s3cr3t-inputs-token-42";
 
-const wvaChart = (): string => join(wvaCopy([WVA_CHART]), WVA_CHART);
+const wvaChart = (): string => upstreamCopy(WVA_CHART);
 const wvaWith = (chart?: Directory) =>
   new Wva(dag.directory().withNewFile("go.mod", GO_MOD), undefined, undefined, undefined, undefined, undefined, undefined, undefined, chart);
 

@@ -8,8 +8,11 @@ import { fileURLToPath } from "node:url";
 import { dag, type Directory } from "@dagger.io/dagger";
 import { describe, expect, test } from "vitest";
 import { Wva } from "../../dagger/src/index.js";
-import { WVA_CHART, wvaCopy } from "../wva-upstream.js";
+import { upstreamCopy } from "../upstream.js";
 import { FakeError, withFakeEngine, type FakeEngine, type Step } from "./fake-engine.js";
+
+/** WVA's chart, in its repository. */
+const WVA_CHART = "charts/workload-variant-autoscaler";
 
 const GO_MOD = "module example.com/wva\n\ngo 1.26.0\n";
 const REPO = "ghcr.io/llm-d-incubation/workload-variant-autoscaler";
@@ -72,7 +75,7 @@ describe("bad input fails before any publish, push or exec, naming the fix", () 
     ["publish-image to an upper-case repository", () => wvaWith().publishImage(["v1"], "Ghcr.io/x/WVA"), /--repository .*lowercase/],
     ["chart-for-release with a bad repository", () => wvaWith(dag.host().directory(OWN_CHART)).chartForRelease("v0.5.1", "ghcr.io/x/Y"), /--image-repository .*lowercase/],
     ["existing tag that is not a tag", () => release({ existingTags: ["v0.4.0", "v0.3.0/x"] }), /--existing-tags: invalid image tag "v0.3.0\/x"/],
-    ["a chart directory without Chart.yaml", () => release({ chart: dag.host().directory(join(wvaCopy([WVA_CHART]), WVA_CHART, "templates")) }), /the --chart directory has no Chart.yaml at its root; pass --chart <the chart directory itself/],
+    ["a chart directory without Chart.yaml", () => release({ chart: dag.host().directory(join(upstreamCopy(WVA_CHART), "templates")) }), /the --chart directory has no Chart.yaml at its root; pass --chart <the chart directory itself/],
     ["chart-for-release on a directory without Chart.yaml", () => wvaWith(dag.directory().withNewFile("values.yaml", "a: 1\n")).chartForRelease("v0.5.1"), /--chart directory has no Chart.yaml/],
   ])("%s", async (_what, call, why) => {
     const { engine, error } = await withFakeEngine(call, registry);

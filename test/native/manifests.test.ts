@@ -23,8 +23,11 @@ import { emulatedGpus, GPU_TYPES } from "../../dagger/src/lib/gpu.js";
 import { kindConfig } from "../../dagger/src/lib/kind-config.js";
 import { loadManifests } from "../../dagger/src/lib/load-job.js";
 import { deployValues, runNames, scaleTargetOf } from "../../dagger/src/lib/openshift-run.js";
-import { WVA_CHART, wvaCopy } from "../wva-upstream.js";
+import { upstreamCopy } from "../upstream.js";
 import { parseAllDocuments } from "yaml";
+
+/** WVA's chart, in its repository. */
+const WVA_CHART = "charts/workload-variant-autoscaler";
 
 const K8S_MODULE = "k8s.io/kubernetes@v1.32.0";
 
@@ -247,7 +250,7 @@ function renderForRun(chartDir: string, pr: number) {
 }
 
 describe("the OpenShift run's install of WVA's real chart (a copy)", () => {
-  const chart = join(wvaCopy([WVA_CHART]), WVA_CHART);
+  const chart = upstreamCopy(WVA_CHART);
   const DECODE = "ms-inference-scheduling-llm-d-modelservice-decode";
 
   test("renders one HPA and one VA, both targeting the decode Deployment the run reads, scales and waits for; kubeconform-valid", () => {

@@ -16,8 +16,11 @@ import { describe, expect, test } from "vitest";
 import { isHelmDocsManaged, releasedFileNames } from "../../dagger/src/lib/chart-docs.js";
 import { renderedImages } from "../../dagger/src/lib/helm-output.js";
 import { COMMIT_CHART } from "../../dagger/src/lib/release-scripts.js";
-import { WVA_CHART, wvaCopy } from "../wva-upstream.js";
+import { upstreamCopy } from "../upstream.js";
 import { PATH, releaseChartInPlace, tool } from "./tools.js";
+
+/** WVA's chart, in its repository. */
+const WVA_CHART = "charts/workload-variant-autoscaler";
 
 const TAG = "v0.5.1";
 /** The module's default image repository (differs from WVA's, so the repository line changes too). */
@@ -54,7 +57,7 @@ const lines = (s: string) => s.split("\n").length - (s.endsWith("\n") ? 1 : 0);
 
 describe("WVA's chart", () => {
   test("the chart stage passes on it: helm lint --strict and a render; its README is not helm-docs-managed, so not checked", () => {
-    const chart = join(wvaCopy([WVA_CHART]), WVA_CHART);
+    const chart = upstreamCopy(WVA_CHART);
     const lint = run("helm", ["lint", "--strict", "."], chart);
     expect(lint.status, lint.stdout + lint.stderr).toBe(0);
     expect(lint.stdout).toMatch(/1 chart\(s\) linted, 0 chart\(s\) failed/);
@@ -74,7 +77,7 @@ describe("WVA's chart", () => {
   });
 
   test(`release ${TAG}: README.md byte-identical, the diff is exactly the four edited lines, the chart lints and renders the image`, () => {
-    const chart = join(wvaCopy([WVA_CHART]), WVA_CHART);
+    const chart = upstreamCopy(WVA_CHART);
     gitInit(chart);
     const readme = readFileSync(join(chart, "README.md"));
     expect(releaseChartInPlace(chart, { tag: TAG, imageRepository: REPOSITORY })).toBe(false); // helm-docs did not run
@@ -94,14 +97,14 @@ describe("WVA's chart", () => {
 
   test("commit-chart on a bare clone of the WVA copy commits only Chart.yaml and values.yaml: exactly the four lines", () => {
     const root = mkdtempSync(join(tmpdir(), "wva-commit-"));
-    const seed = wvaCopy();
+    const seed = upstreamCopy();
     gitInit(seed);
     const origin = join(root, "origin.git");
     git(root, "clone", "--quiet", "--bare", seed, origin);
     const before = git(origin, "rev-parse", "main");
 
     // The released files as Chart.releasedFiles() exports them: only what the release changed.
-    const chart = join(wvaCopy([WVA_CHART]), WVA_CHART);
+    const chart = upstreamCopy(WVA_CHART);
     const names = releasedFileNames(isHelmDocsManaged(readdirSync(chart)));
     expect(names).toEqual(["Chart.yaml", "values.yaml"]);
     releaseChartInPlace(chart, { tag: TAG, imageRepository: REPOSITORY });

@@ -8,7 +8,10 @@ import {
   setChartVersion,
   setImage,
 } from "../../dagger/src/lib/chart-values.js";
-import { WVA_CHART, wvaCopy } from "../wva-upstream.js";
+import { upstreamCopy } from "../upstream.js";
+
+/** WVA's chart, in its repository. */
+const WVA_CHART = "charts/workload-variant-autoscaler";
 
 const chartDir = new URL("../../charts/workload-variant-autoscaler/", import.meta.url);
 const chartYaml = readFileSync(new URL("Chart.yaml", chartDir), "utf8");
@@ -86,7 +89,7 @@ describe("values.yaml", () => {
 });
 
 describe("WVA's real chart files (a copy)", () => {
-  const dir = join(wvaCopy([WVA_CHART]), WVA_CHART);
+  const dir = upstreamCopy(WVA_CHART);
   const wvaChart = readFileSync(join(dir, "Chart.yaml"), "utf8");
   const wvaValues = readFileSync(join(dir, "values.yaml"), "utf8");
 

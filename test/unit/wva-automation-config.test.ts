@@ -8,9 +8,9 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { labelerPattern, labelsFor, parseLabelerConfig } from "../../dagger/src/lib/automation.js";
 import { parseCommands, parseProwLabels, planCommands, type ProwContext } from "../../dagger/src/lib/prow.js";
-import { wvaCopy } from "../wva-upstream.js";
+import { upstreamCopy } from "../upstream.js";
 
-const wva = wvaCopy([".github/labeler.yaml", ".prowlabels.yaml"]);
+const wva = upstreamCopy();
 const wvaFile = (p: string) => readFileSync(join(wva, p), "utf8");
 
 describe("issue-labeler patterns", () => {
