@@ -15,6 +15,7 @@ import {
   imageIndex,
   localWva,
   onEngine,
+  registryCatalog,
   timed,
 } from "./engine.js";
 
@@ -129,5 +130,21 @@ describe("WVA's Dockerfile image", () => {
       return { platform: await b.platform(), machine: (await b.withExec(["uname", "-m"]).stdout()).trim() };
     });
     expect(builder).toEqual({ platform: "linux/amd64", machine: "x86_64" });
+  });
+
+  it("release --tag v0.5.1 --dry-run: WVA's Dockerfile image and chart pushed, pulled back, rendering the pushed image", async () => {
+    const before = await registryCatalog();
+    const { seconds, value: summary } = await timed(() => onEngine(() => localWva(tree).release("v0.5.1", true)));
+    console.log(`WVA release --tag v0.5.1 --dry-run (${seconds.toFixed(1)}s):\n${summary}`);
+    const local = "localhost:5000/llm-d-incubation/workload-variant-autoscaler";
+    const line = (name: string) => summary.split("\n").find((l) => l.startsWith(`${name} `))?.slice(name.length).trim();
+    expect(line("image")).toMatch(new RegExp(`^${local}:v0\\.5\\.1@sha256:[0-9a-f]{64}$`));
+    expect(line("platforms")).toBe("linux/amd64, linux/arm64");
+    expect(line("chart")).toMatch(/^oci:\/\/registry:5000\/llm-d-incubation\/charts\/workload-variant-autoscaler:0\.5\.1@sha256:/);
+    const renders = summary.split("\n").filter((l) => l.startsWith("renders "));
+    expect(renders.length).toBeGreaterThan(0);
+    expect(renders.some((l) => /Deployment\/\S+ → /.test(l))).toBe(true);
+    for (const r of renders) expect(r).toContain(`→ ${local}:v0.5.1 ✔`);
+    expect(await registryCatalog()).toEqual(before);
   });
 });
