@@ -56,6 +56,11 @@ fi
   for public in docker.io quay.io gcr.io ghcr.io registry.k8s.io; do
     printf '[registry."%s"]\n  mirrors = ["%s"]\n' "$public" "$WVA_REGISTRY_ADDR"
   done
+  # The engine's default cache cap keeps 20% of the disk free: on a disk fuller than that it
+  # prunes everything above 10% of the disk between tests (the Go build caches, the images built
+  # minutes before), so every test starts cold. The tiers keep about 25 GB of cache; the engine
+  # prunes only when less than 3 GB would stay free.
+  printf '[worker.oci]\n  reservedSpace = "%s"\n  minFreeSpace = "3GB"\n' "${WVA_ENGINE_CACHE_RESERVED:-25GB}"
 } > "$WVA_ENGINE_RUN/engine.toml.want"
 # An engine started with another configuration (e.g. before the mirrors) is started afresh.
 if alive "$WVA_ENGINE_RUN/engine.pid" && ! cmp -s "$WVA_ENGINE_RUN/engine.toml.want" "$WVA_ENGINE_RUN/engine.toml"; then
