@@ -617,6 +617,7 @@ export class Wva {
    * @param gpuType Emulated GPU layout: mix, nvidia-mix, amd-mix, nvidia or amd.
    * @param gpusPerNode Emulated GPUs per node.
    * @param kindBinary A kind binary to use instead of building one.
+   * @param featureGates Kubernetes feature gates of the cluster, `Name=true|false` (WVA's kind-emulator enables HPAScaleToZero).
    */
   @func()
   async kind(
@@ -626,11 +627,12 @@ export class Wva {
     gpuType = "mix",
     gpusPerNode = 4,
     kindBinary?: File,
+    featureGates: string[] = ["HPAScaleToZero=true"],
   ): Promise<Kind> {
     const go = await this.go();
     return new Kind(
       clusterName, kindVersion, this.kindNodeImage, this.dockerImage, this.kubectlImage, go.image, workers, gpuType, gpusPerNode,
-      undefined, undefined, kindBinary, this.goModCache, undefined,
+      undefined, undefined, kindBinary, this.goModCache, undefined, featureGates,
     );
   }
 

@@ -10,7 +10,8 @@
 #   - kubeadm, kubelet and kubectl, and the control-plane images pre-imported into containerd's
 #     store under the names kubeadm expects (registry.k8s.io/kube-apiserver:<v>, etcd, coredns,
 #     pause, kube-proxy …) plus kindnetd, all built by build-k8s.sh from the Go module proxy;
-#   - /kind/version and /kind/manifests (kind v0.23.0's kindnet manifest, a default StorageClass).
+#   - /kind/version and /kind/manifests (kind v0.23.0's kindnet manifest, a default StorageClass);
+#   - /sbin/init = kind-node/init.sh: systemd, kept off the cgroup2 hierarchy on a cgroup v1 host.
 # Cached by version and recipe (this script, the binaries, the third_party files): once per machine.
 # Writes $WVA_STATE_DIR/kind-node.json (reference, digest, size).
 set -Eeuo pipefail
@@ -53,7 +54,7 @@ mapfile -t kubeadm_images < <("$bin/kubeadm" config images list --kubernetes-ver
 pause_image=$(sed -n 's/^[[:space:]]*sandbox_image = "\(.*\)"$/\1/p' "$KIND_BASE/files/etc/containerd/config.toml")
 kindnetd_image=docker.io/kindest/kindnetd:v0.23.0
 
-key=$( { echo "$NODE_K8S_VERSION $MIRROR $NODE_PACKAGES $IMAGES_PACKAGES $bin"; cat "$0";
+key=$( { echo "$NODE_K8S_VERSION $MIRROR $NODE_PACKAGES $IMAGES_PACKAGES $bin"; cat "$0" "$here/kind-node/init.sh";
   find "$KIND_BASE" "$KIND_NODEIMAGE" -type f -print0 | sort -z | xargs -0 sha256sum; } | sha256sum | cut -c1-12)
 if [[ "$(cat "$work/node-$NODE_K8S_VERSION.stamp" 2>/dev/null)" == "$key $ref" ]] && c digest "$ref" >/dev/null 2>&1; then
   cp "$work/node-$NODE_K8S_VERSION.json" "$WVA_STATE_DIR/kind-node.json"
@@ -142,7 +143,8 @@ rm -f "$root"/lib/systemd/system/multi-user.target.wants/* "$root"/etc/systemd/s
   "$root"/lib/systemd/system/local-fs.target.wants/* "$root"/lib/systemd/system/sockets.target.wants/*udev* \
   "$root"/lib/systemd/system/sockets.target.wants/*initctl* "$root"/lib/systemd/system/basic.target.wants/*
 echo "ReadKMsg=no" >> "$root/etc/systemd/journald.conf"
-ln -sf /lib/systemd/systemd "$root/sbin/init"
+# /sbin/init: systemd, kept to the cgroup v1 hierarchies on a cgroup v1 host (kind-node/init.sh says why)
+install -m 0755 "$here/kind-node/init.sh" "$root/sbin/init"
 chroot "$root" systemctl enable kubelet.service containerd.service undo-mount-hacks.service >>"$log" 2>&1
 chroot "$root" systemctl mask systemd-binfmt.service >>"$log" 2>&1
 chroot "$root" ctr oci spec \
