@@ -6,7 +6,8 @@
 #   4. the engine, run on the host in a private mount namespace (its resolv.conf and iptables
 #      symlinks stay private to it), talking on a unix socket;
 #   5. the base images the pipeline pulls, pushed to that registry (build-images.sh, cached);
-#   6. envtest's kube-apiserver, kubectl and etcd, built from the Go module proxy (build-k8s.sh, cached).
+#   6. envtest's kube-apiserver, kubectl and etcd, built from the Go module proxy (build-k8s.sh, cached);
+#   7. the kind node image kindest/node:v1.32.0, assembled here and pushed (build-kind-node.sh, cached).
 # Writes test/engine/.state/env.json (+ env.sh) for the tests. Idempotent: what runs is kept,
 # what was built is reused. down.sh stops what this started.
 set -euo pipefail
@@ -27,6 +28,13 @@ if [[ ! -e /proc/sys/fs/binfmt_misc/register ]]; then
 fi
 [[ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]] || update-binfmts --enable >/dev/null
 grep -q enabled /proc/sys/fs/binfmt_misc/qemu-aarch64
+
+step "inotify limits for Kind's nodes"
+# Each kind node runs systemd, containerd, kubelet and pods, all as root: the default 128 inotify
+# instances per user run out with three nodes ("too many open files"). Raised, never lowered.
+for limit in fs.inotify.max_user_instances=8192 fs.inotify.max_user_watches=524288; do
+  (( $(sysctl -n "${limit%=*}") >= ${limit#*=} )) || sysctl -qw "$limit"
+done
 
 step "engine binaries"
 s=$SECONDS
@@ -197,5 +205,8 @@ step "base images"
 
 step "envtest assets: kube-apiserver, kubectl and etcd from the Go module proxy (build-k8s.sh, cached)"
 "$here/build-k8s.sh" envtest
+
+step "kind node image: Kubernetes from the Go module proxy on Debian, in the registry (build-kind-node.sh, cached)"
+"$here/build-kind-node.sh"
 
 step "ready: engine, registry and images up in $((SECONDS - t0))s"
