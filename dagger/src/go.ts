@@ -10,7 +10,15 @@ import {
   func,
   object,
 } from "@dagger.io/dagger";
-import { describeFailures, failedTests, packageResults, unitTestPackages, withoutPassing } from "./lib/gotest.js";
+import {
+  NO_PACKAGES_EXIT,
+  describeFailures,
+  failedTests,
+  goTestScript,
+  packageResults,
+  unitTestPackages,
+  withoutPassing,
+} from "./lib/gotest.js";
 import { generationTargets } from "./lib/makefile.js";
 import { goTarget, platformSlug } from "./lib/platform.js";
 import { golangciLintPackage } from "./lib/repo-pins.js";
@@ -23,6 +31,7 @@ const BUILD_CACHE = "/root/.cache/go-build";
 const LINT_CACHE = "/root/.cache/golangci-lint";
 const ENVTEST_DIR = "/root/.local/share/kubebuilder-envtest";
 const ENVTEST_ASSETS = "/envtest-assets";
+const CONTROLLER_GEN = "/go/bin/controller-gen";
 
 /** What `Go.create` takes; everything but `source` and `version` has a default. */
 export interface GoOptions {
@@ -164,7 +173,9 @@ export class Go {
   @func()
   env(): Container {
     return this.withCaches(dag.container().from(this.image))
-      .withDirectory(SRC, this.source, { include: ["go.mod", "go.sum"] })
+      // filter(), not withDirectory's include: the engine keys a filtered directory by its content,
+      // so `go mod download` stays cached when only other files change
+      .withDirectory(SRC, this.source.filter({ include: ["go.mod", "go.sum"] }))
       .withExec(["go", "mod", "download"])
       .withDirectory(SRC, this.source);
   }
@@ -205,7 +216,7 @@ export class Go {
         .withExec(["git", "config", "--global", "--add", "safe.directory", "*"]);
     }
     const built = c
-      .withDirectory(SRC, this.source, { include: [file, ...config.localPaths.map((p) => (p === "." ? "**" : `${p}/**`))] })
+      .withDirectory(SRC, this.source.filter({ include: [file, ...config.localPaths.map((p) => (p === "." ? "**" : `${p}/**`))] }))
       .withExec(["golangci-lint", "custom", "-v"]);
     return execFailure(`golangci-lint custom (${file})`, () => built.file(`${SRC}/${config.binary}`).sync());
   }
@@ -249,11 +260,7 @@ export class Go {
     const targets = await this.generationTargets();
     if (targets.length === 0) return;
     const regenerated = this.env()
-      .withExec([
-        "go",
-        "install",
-        `sigs.k8s.io/controller-tools/cmd/controller-gen@${this.controllerGenVersion}`,
-      ])
+      .withFile(CONTROLLER_GEN, this.controllerGen())
       // -o: the pinned binary counts as up to date, so the Makefile's own install rule never runs
       .withExec(["make", "-o", "/go/bin/controller-gen", ...targets, "CONTROLLER_GEN=/go/bin/controller-gen"])
       .directory(SRC)
@@ -273,6 +280,17 @@ export class Go {
     throw new Error(
       `generated code is out of date: \`make ${targets.join(" ")}\` changes the tree:\n${lines.join("\n")}`,
     );
+  }
+
+  /**
+   * controller-gen at controllerGenVersion (`go install` in the Go image), built apart from the
+   * source so that editing code does not rebuild it.
+   */
+  @func()
+  controllerGen(): File {
+    return this.withCaches(dag.container().from(this.image))
+      .withExec(["go", "install", `sigs.k8s.io/controller-tools/cmd/controller-gen@${this.controllerGenVersion}`])
+      .file(CONTROLLER_GEN);
   }
 
   /**
@@ -376,19 +394,22 @@ export class Go {
       .withFile("/usr/local/bin/kubectl", toolFrom(this.kubectlImage, "kubectl"));
   }
 
-  /** Runs go test, turning a failure into an error that names packages and tests. */
+  /**
+   * Runs go test on testPackages' packages, listed in the same exec (goTestScript), turning a
+   * failure into an error that names packages and tests.
+   */
   private async runTests(race: boolean): Promise<Container> {
-    const [packages, { container, prefix }] = await Promise.all([this.testPackages(), this.testEnv()]);
-    if (packages.length === 0) {
-      throw new Error(`no packages left to test after excluding ${this.excludeFromTests.join(", ")}`);
-    }
+    const container = await this.testEnv();
     // Always -v: one run serves test, testReport and coverage, and a failure's output names its tests.
     const flags = race ? ["-race", "-covermode=atomic"] : [];
-    const cmd = [...prefix, "go", "test", "-v", ...flags, "-coverprofile=cover.out", ...packages];
+    const cmd = ["sh", "-c", goTestScript(this.excludeFromTests), "go-test", "go", "test", "-v", ...flags, "-coverprofile=cover.out"];
     try {
       return await container.withExec(cmd).sync();
     } catch (e) {
       if (e instanceof ExecError) {
+        if (e.exitCode === NO_PACKAGES_EXIT && /no packages left to test/.test(e.stderr)) {
+          throw new Error(`no packages left to test after excluding ${this.excludeFromTests.join(", ")}`);
+        }
         const failures = failedTests(`${e.stdout}\n${e.stderr}`);
         if (failures.length) {
           throw new Error(`unit tests failed:\n${describeFailures(failures)}\n\n${tail(withoutPassing(e.stdout), 40)}`);
@@ -400,11 +421,10 @@ export class Go {
   }
 
   /**
-   * The container `go test` runs in, and the command prefix it needs. When the module uses
-   * controller-runtime: the given envtest assets, or setup-envtest (at the pinned version) fetching
-   * kube-apiserver and etcd of the pinned Kubernetes version; KUBEBUILDER_ASSETS points at them.
+   * The container `go test` runs in. When the module uses controller-runtime: the given envtest
+   * assets, or those setup-envtest fetches (envtestBinaries); KUBEBUILDER_ASSETS points at them.
    */
-  private async testEnv(): Promise<{ container: Container; prefix: string[] }> {
+  private async testEnv(): Promise<Container> {
     const base = this.testContainer();
     if (this.envtestAssets) {
       const found = await this.envtestAssets.glob("**/kube-apiserver");
@@ -412,22 +432,32 @@ export class Go {
         throw new Error("--envtest-assets has no kube-apiserver (give the directory setup-envtest fills, or one with kube-apiserver, etcd, kubectl)");
       }
       const dir = found.sort((a, b) => a.length - b.length)[0].replace(/\/?kube-apiserver$/, "");
-      return {
-        container: base
-          .withMountedDirectory(ENVTEST_ASSETS, this.envtestAssets)
-          .withEnvVariable("KUBEBUILDER_ASSETS", dir ? `${ENVTEST_ASSETS}/${dir}` : ENVTEST_ASSETS),
-        prefix: [],
-      };
+      return base
+        .withMountedDirectory(ENVTEST_ASSETS, this.envtestAssets)
+        .withEnvVariable("KUBEBUILDER_ASSETS", dir ? `${ENVTEST_ASSETS}/${dir}` : ENVTEST_ASSETS);
     }
-    if (!this.setupEnvtestVersion || !this.envtestKubernetesVersion) return { container: base, prefix: [] };
-    const container = base
+    if (!this.setupEnvtestVersion || !this.envtestKubernetesVersion) return base;
+    return base
+      .withMountedDirectory(ENVTEST_ASSETS, this.envtestBinaries())
+      .withEnvVariable("KUBEBUILDER_ASSETS", ENVTEST_ASSETS);
+  }
+
+  /**
+   * kube-apiserver, etcd and kubectl of envtestKubernetesVersion as setup-envtest (at
+   * setupEnvtestVersion) fetches them, in one Directory. Fetched apart from the source, so editing
+   * code neither re-installs setup-envtest nor asks for the binaries again.
+   */
+  @func()
+  envtestBinaries(): Directory {
+    return this.withCaches(dag.container().from(this.image))
       .withMountedCache(ENVTEST_DIR, this.envtestCache)
       .withExec(["go", "install", `sigs.k8s.io/controller-runtime/tools/setup-envtest@${this.setupEnvtestVersion}`])
       .withExec(["setup-envtest", "use", this.envtestKubernetesVersion, "--bin-dir", ENVTEST_DIR, "-p", "path"], {
         redirectStdout: "/tmp/kubebuilder-assets",
-      });
-    const prefix = ["sh", "-c", 'KUBEBUILDER_ASSETS="$(cat /tmp/kubebuilder-assets)" exec "$@"', "go-test"];
-    return { container, prefix };
+      })
+      // copied out of the cache volume: the binaries are part of the cached result, not of a volume that may be pruned
+      .withExec(["sh", "-c", `mkdir -p ${ENVTEST_ASSETS} && cp -a "$(cat /tmp/kubebuilder-assets)/." ${ENVTEST_ASSETS}/`])
+      .directory(ENVTEST_ASSETS);
   }
 
   private async generationTargets(): Promise<string[]> {

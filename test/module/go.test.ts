@@ -4,6 +4,7 @@
 import { dag, type Directory } from "@dagger.io/dagger";
 import { describe, expect, test } from "vitest";
 import { Wva } from "../../dagger/src/index.js";
+import { goTestScript } from "../../dagger/src/lib/gotest.js";
 import { FakeError, withFakeEngine, type FakeEngine, type Step } from "./fake-engine.js";
 
 const GO_MOD = "module example.com/wva\n\ngo 1.26.0\n\ntoolchain go1.26.8\n";
@@ -34,8 +35,20 @@ const execFailure = (stdout: string, cmd: string[] = []) =>
     stderr: "",
   });
 
-/** Every `withExec` argument list sent, joined with spaces, for readable assertions. */
-const commands = (e: FakeEngine) => e.execs().map((a) => a.join(" "));
+/**
+ * Every `withExec` argument list sent, joined with spaces, for readable assertions. The unit
+ * tests' exec (`sh -c <goTestScript> go-test go test …`, which lists the packages itself) shows as
+ * its `go test …` part.
+ */
+const commands = (e: FakeEngine) => e.execs().map((a) => goTestArgs(a)?.join(" ") ?? a.join(" "));
+
+/** `go test …` of the unit tests' exec, or undefined for any other exec. */
+const goTestArgs = (argv: string[]) =>
+  argv[0] === "sh" && argv[1] === "-c" && argv[3] === "go-test" && argv[4] === "go" && argv[5] === "test" ? argv.slice(4) : undefined;
+
+/** The chain whose last exec is the unit tests' one. */
+const goTestChain = (e: FakeEngine) =>
+  e.chainsWith("withExec").find((c) => c.some((s) => s.name === "withExec" && goTestArgs(s.args.args)))!;
 
 describe("Go image and caches", () => {
   test("the Go image follows go.mod: toolchain over go", async () => {
@@ -89,8 +102,11 @@ describe("Go image and caches", () => {
     const download = names.indexOf("go mod download");
     expect(download).toBeGreaterThan(0);
     const dirs = chain.filter((s) => s.name === "withDirectory");
-    expect(dirs[0].args.include).toEqual(["go.mod", "go.sum"]);
+    // a filtered Directory (keyed by its content), not withDirectory's include (keyed by the whole source)
+    expect(dirs[0].args.include).toBeUndefined();
+    expect(engine.origin(dirs[0].args.source)!.at(-1)).toEqual({ name: "filter", args: { include: ["go.mod", "go.sum"] } });
     expect(dirs[1].args.include).toBeUndefined();
+    expect(engine.origin(dirs[1].args.source)!.some((s) => s.name === "filter")).toBe(false);
     expect(names.lastIndexOf("withDirectory")).toBeGreaterThan(download);
     expect(chain.find((s) => s.name === "withEnvVariable" && s.args.name === "GOTOOLCHAIN")?.args.value).toBe("local");
   });
@@ -168,12 +184,14 @@ describe("stages", () => {
       (e) => e.on(goList(pkgs)),
     );
     expect(error).toBeUndefined();
-    const goTest = engine.execs().find((a) => a[0] === "go" && a[1] === "test")!;
-    expect(goTest).toEqual(["go", "test", "-v", "-coverprofile=cover.out", "example.com/wva/cmd", "example.com/wva/internal/scaler"]);
+    // one exec lists the packages and tests them (goTestScript; its selection is tested on a real sh)
+    const exec = engine.execs().find(goTestArgs)!;
+    expect(exec.slice(0, 2)).toEqual(["sh", "-c"]);
+    expect(exec[2]).toBe(goTestScript(["/e2e"]));
+    expect(goTestArgs(exec)).toEqual(["go", "test", "-v", "-coverprofile=cover.out"]);
+    expect(engine.execs().some((a) => a[0] === "go" && a[1] === "list")).toBe(false);
     const raced = await withFakeEngine(() => new Wva(source({ "go.mod": GO_MOD })).test(true), (e) => e.on(goList(pkgs)));
-    expect(raced.engine.execs().find((a) => a[0] === "go" && a[1] === "test")).toEqual([
-      "go", "test", "-v", "-race", "-covermode=atomic", "-coverprofile=cover.out", "example.com/wva/cmd", "example.com/wva/internal/scaler",
-    ]);
+    expect(goTestArgs(raced.engine.execs().find(goTestArgs)!)).toEqual(["go", "test", "-v", "-race", "-covermode=atomic", "-coverprofile=cover.out"]);
   });
 
   test("the unit tests have helm and kubectl on PATH, copied from the pinned images", async () => {
@@ -182,7 +200,7 @@ describe("stages", () => {
       (e) => e.on(goList(["example.com/wva/cmd"])),
     );
     expect(error).toBeUndefined();
-    const chain = engine.chainsWith("withExec").find((c) => has(c, "go", "test"))!;
+    const chain = goTestChain(engine);
     const tools = chain.filter((s) => s.name === "withFile").map((s) => {
       const origin = engine.origin(s.args.source)!;
       return [s.args.path, origin.find((o) => o.name === "from")?.args.address, origin.find((o) => o.name === "withExec")?.args.args[2]];
@@ -199,7 +217,7 @@ describe("stages", () => {
       () => new Wva(source({ "go.mod": GO_MOD })).test(),
       (e) =>
         e.on(goList(["example.com/wva/internal/scaler"])).on((p) =>
-          p.at(-1)!.name === "sync" && has(p, "go", "test") ? execFailure(out) : undefined,
+          p.at(-1)!.name === "sync" && p.some((s) => s.name === "withExec" && goTestArgs(s.args.args)) ? execFailure(out) : undefined,
         ),
     );
     expect(String(error)).toContain("unit tests failed:\nexample.com/wva/internal/scaler: TestDesired");
@@ -212,7 +230,8 @@ describe("stages", () => {
     );
     expect(error).toBeUndefined();
     const chain = engine.chainsWith("file").find((c) => c.some((s) => s.name === "file" && s.args.path === "/src/cover.out"));
-    expect(chain && has(chain, "go", "test", "-v", "-coverprofile=cover.out")).toBe(true);
+    const exec = chain?.find((s) => s.name === "withExec" && goTestArgs(s.args.args));
+    expect(goTestArgs(exec!.args.args)).toEqual(["go", "test", "-v", "-coverprofile=cover.out"]);
   });
 
   test("with controller-runtime, test provisions envtest assets matching go.mod", async () => {
@@ -225,10 +244,15 @@ describe("stages", () => {
     const cmds = commands(engine);
     expect(cmds).toContain("go install sigs.k8s.io/controller-runtime/tools/setup-envtest@release-0.22");
     expect(cmds).toContain("setup-envtest use 1.34 --bin-dir /root/.local/share/kubebuilder-envtest -p path");
-    const goTest = engine.execs().find((a) => a.includes("test") && a.includes("-coverprofile=cover.out"))!;
-    expect(goTest.slice(0, 2)).toEqual(["sh", "-c"]);
-    expect(goTest[2]).toContain('KUBEBUILDER_ASSETS="$(cat /tmp/kubebuilder-assets)"');
-    expect(goTest.slice(4)).toEqual(expect.arrayContaining(["go", "test", "example.com/wva/internal/controller"]));
+    // the binaries are fetched apart from the source (a code change fetches nothing) and mounted
+    const chain = goTestChain(engine);
+    const env = Object.fromEntries(chain.filter((s) => s.name === "withEnvVariable").map((s) => [s.args.name, s.args.value]));
+    expect(env.KUBEBUILDER_ASSETS).toBe("/envtest-assets");
+    const mount = chain.find((s) => s.name === "withMountedDirectory" && s.args.path === "/envtest-assets")!;
+    const fetched = engine.origin(mount.args.source)!;
+    expect(fetched.some((s) => s.name === "withExec" && s.args.args[0] === "setup-envtest")).toBe(true);
+    expect(fetched.some((s) => s.name === "withDirectory")).toBe(false);
+    expect(fetched.at(-1)).toEqual({ name: "directory", args: { path: "/envtest-assets" } });
   });
 
   test("without controller-runtime no envtest is provisioned", async () => {
@@ -271,6 +295,12 @@ describe("stages", () => {
     );
     const changes = engine.chainsWith("isEmpty")[0];
     expect(changes.some((s) => s.name === "withoutDirectory" && s.args.path === "bin")).toBe(true);
+    // controller-gen is built apart from the source (editing code does not rebuild it) and put on the make's container
+    const gen = changes.find((s) => s.name === "withFile" && s.args.path === "/go/bin/controller-gen")!;
+    const built = engine.origin(gen.args.source)!;
+    expect(built.some((s) => s.name === "withExec" && s.args.args.join(" ") === "go install sigs.k8s.io/controller-tools/cmd/controller-gen@v0.17.2")).toBe(true);
+    expect(built.some((s) => s.name === "withDirectory")).toBe(false);
+    expect(changes.findIndex((s) => s === gen)).toBeLessThan(changes.findIndex((s) => s.name === "withExec" && s.args.args[0] === "make"));
   });
 
   test("checkGenerated passes without running anything when the repository has no controller-gen", async () => {
@@ -295,7 +325,7 @@ describe("ci", () => {
     const elapsed = Date.now() - start;
     expect(error).toBeUndefined();
     const cmds = commands(engine);
-    for (const c of ["golangci-lint run --timeout 10m ./...", "go vet ./...", "go test -v -coverprofile=cover.out example.com/wva/cmd"]) {
+    for (const c of ["golangci-lint run --timeout 10m ./...", "go vet ./...", "go test -v -coverprofile=cover.out"]) {
       expect(cmds).toContain(c);
     }
     expect(cmds.some((c) => c.startsWith("go build -trimpath"))).toBe(true);
@@ -317,7 +347,7 @@ describe("ci", () => {
     expect(error).toBeUndefined();
     const cmds = commands(engine);
     expect(cmds).toContain("gofmt -l .");
-    expect(cmds).toContain("go test -v -race -covermode=atomic -coverprofile=cover.out example.com/wva/cmd");
+    expect(cmds).toContain("go test -v -race -covermode=atomic -coverprofile=cover.out");
     expect(result).toMatch(/✔ format/);
     expect(result).toMatch(/strict: format stage and unit tests with -race included/);
   });
@@ -331,7 +361,7 @@ describe("ci", () => {
         e.on(goList(pkgs)).on((p) => {
           if (p.at(-1)!.name !== "sync") return undefined;
           if (has(p, "golangci-lint")) return execFailure(lintOut, ["golangci-lint", "run"]);
-          if (has(p, "go", "test")) return execFailure(testOut, ["go", "test"]);
+          if (p.some((s) => s.name === "withExec" && goTestArgs(s.args.args))) return execFailure(testOut, ["go", "test"]);
           return undefined;
         }),
     );
@@ -412,10 +442,8 @@ describe("golangci-lint with module plugins (.custom-gcl.yml)", () => {
     );
     expect(error).toBeUndefined();
     const custom = engine.chainsWith("withExec").find((c) => has(c, "golangci-lint", "custom"))!;
-    expect(custom.find((s) => s.name === "withDirectory" && s.args.path === "/src")?.args.include).toEqual([
-      ".custom-gcl.yml",
-      "hack/lintplugin/**",
-    ]);
+    const dir = custom.find((s) => s.name === "withDirectory" && s.args.path === "/src")!;
+    expect(engine.origin(dir.args.source)!.at(-1)).toEqual({ name: "filter", args: { include: [".custom-gcl.yml", "hack/lintplugin/**"] } });
     // the linter run mounts the binary custom wrote to destination/name
     const run = engine.chainsWith("withExec").find((c) => has(c, "golangci-lint", "run"))!;
     const lintFile = run.find((s) => s.name === "withFile" && s.args.path === "/usr/local/bin/golangci-lint")!;

@@ -84,7 +84,7 @@ describe("on WVA's real tree", () => {
     }, (e) => e.on(goList(["m/internal/controller"])));
     expect(error).toBeUndefined();
     expect(commands(engine).some((c) => c.includes("setup-envtest"))).toBe(false);
-    const chain = engine.chainsWith("withExec").find((c) => c.some((s) => s.name === "withExec" && s.args.args[1] === "test"))!;
+    const chain = engine.chainsWith("withExec").find((c) => c.some((s) => s.name === "withExec" && s.args.args.join(" ").includes("go-test go test")))!;
     expect(chain.find((s) => s.name === "withMountedDirectory")?.args.path).toBe("/envtest-assets");
     expect(chain.find((s) => s.name === "withEnvVariable" && s.args.name === "KUBEBUILDER_ASSETS")?.args.value).toBe(
       "/envtest-assets/k8s/1.34.1-linux-amd64",
@@ -98,7 +98,7 @@ describe("on WVA's real tree", () => {
       await w.test();
     }, (e) => e.on(goList(["m/internal/controller"])));
     expect(String(error)).toMatch(/--envtest-assets has no kube-apiserver/);
-    expect(commands(engine).some((c) => c.startsWith("go test"))).toBe(false);
+    expect(commands(engine).some((c) => c.includes("go test"))).toBe(false);
   });
 
   test("the image is WVA's Dockerfile, built per platform with its builder stage on the build platform", async () => {

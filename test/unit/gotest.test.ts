@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { describeFailures, failedTests, unitTestPackages, packageResults, withoutPassing } from "../../dagger/src/lib/gotest.js";
+import { NO_PACKAGES_EXIT, describeFailures, failedTests, goTestScript, unitTestPackages, packageResults, withoutPassing } from "../../dagger/src/lib/gotest.js";
 
 describe("unitTestPackages", () => {
   const listed = [
@@ -80,5 +80,21 @@ describe("go test -v output", () => {
   test("withoutPassing drops passing tests' progress lines and keeps the failure's", () => {
     expect(withoutPassing(out)).not.toMatch(/TestA/);
     expect(withoutPassing(out)).toMatch(/b_test.go:9: got 3\n--- FAIL: TestB/);
+  });
+});
+
+describe("goTestScript", () => {
+  test("lists, filters with fixed strings (as unitTestPackages' includes) and execs its arguments on the rest", () => {
+    const s = goTestScript(["/e2e", "it's"]);
+    expect(s.split("\n")).toEqual([
+      "set -euf",
+      "listed=$(go list ./...)",
+      `pkgs=$(printf '%s\\n' "$listed" | { grep -v -F -e '/e2e' -e 'it'\\''s' || true; })`,
+      `if [ -z "$pkgs" ]; then echo 'no packages left to test after excluding /e2e, it'\\''s' >&2; exit ${NO_PACKAGES_EXIT}; fi`,
+      'exec "$@" $pkgs',
+    ]);
+  });
+  test("no exclusions: no filter", () => {
+    expect(goTestScript([])).not.toContain("grep");
   });
 });

@@ -11,6 +11,33 @@ export function unitTestPackages(goListOutput: string, exclude: string[]): strin
     .filter((p) => p && !exclude.some((x) => p.includes(x)));
 }
 
+/** Exit status of the unit-test script when excluding leaves no package to test. */
+export const NO_PACKAGES_EXIT = 3;
+
+/**
+ * The shell script the unit tests run as, in one exec: lists the packages (`go list ./...`), drops
+ * those whose import path contains one of `exclude` (as unitTestPackages does) and runs its
+ * arguments (`go test …`) on the rest. Listing in the same exec as the tests saves a container
+ * per run; the listing reads the same source the tests build. Run as `sh -c <script> go-test go test …`.
+ */
+export function goTestScript(exclude: string[]): string {
+  const filter = exclude.length
+    ? ` | { grep -v -F ${exclude.map((x) => `-e ${shellQuote(x)}`).join(" ")} || true; }`
+    : "";
+  return [
+    "set -euf",
+    `listed=$(go list ./...)`,
+    `pkgs=$(printf '%s\\n' "$listed"${filter})`,
+    `if [ -z "$pkgs" ]; then echo ${shellQuote(`no packages left to test after excluding ${exclude.join(", ")}`)} >&2; exit ${NO_PACKAGES_EXIT}; fi`,
+    `exec "$@" $pkgs`,
+  ].join("\n");
+}
+
+/** `s` single-quoted for a POSIX shell. */
+export function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
 /** A failing test, by package. */
 export interface TestFailure {
   pkg: string;
