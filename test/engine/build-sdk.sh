@@ -71,8 +71,9 @@ npm_tgz() { # npm_tgz <package@version> <dir>: the package's files (npm pack, no
 
 golang_ref=$(jq -r .golang "$WVA_STATE_DIR/images.json")
 debian_ref=$(jq -r .git "$WVA_STATE_DIR/images.json")   # Debian bookworm, ca-certificates (host CA bundle), git, sh
-golang_digest=$(c digest "$golang_ref")
-debian_digest=$(c digest "$debian_ref")
+# the linux/amd64 manifests (the SDK containers run on the engine's platform), also of an index
+golang_digest=$(c digest --platform linux/amd64 "$golang_ref")
+debian_digest=$(c digest --platform linux/amd64 "$debian_ref")
 node_ref=$reg/wva-dagger/node:$NODE_VERSION
 bun_ref=$reg/wva-dagger/bun:$BUN_VERSION
 go_sdk_ref=$reg/wva-dagger/sdk-go:$DAGGER_VERSION
@@ -211,7 +212,7 @@ fi
 image_env=(-e PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
   -e SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt -e SSL_CERT_DIR=/etc/ssl/certs
   -e NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt)
-c append -b "$debian_ref@$debian_digest" -f "$work/node-$NODE_VERSION.tar" -t "$node_ref" >/dev/null
+c append -b "${debian_ref%:*}@$debian_digest" -f "$work/node-$NODE_VERSION.tar" -t "$node_ref" >/dev/null
 c mutate "$node_ref" -t "$node_ref" --entrypoint docker-entrypoint.sh --cmd node \
   -e NODE_VERSION="$NODE_VERSION" -e YARN_VERSION="$YARN_VERSION" -e DEFAULT_PROGRAM=node "${image_env[@]}" >/dev/null
 
@@ -221,7 +222,7 @@ rm -rf "$layer" && mkdir -p "$layer/usr/local/bin"
 install -m 755 "$bun" "$layer/usr/local/bin/bun" && ln -s bun "$layer/usr/local/bin/bunx"
 entrypoint "$layer"
 tarball "$layer" "$work/bun-$BUN_VERSION.tar" && rm -rf "$layer"
-c append -b "$debian_ref@$debian_digest" -f "$work/bun-$BUN_VERSION.tar" -t "$bun_ref" >/dev/null
+c append -b "${debian_ref%:*}@$debian_digest" -f "$work/bun-$BUN_VERSION.tar" -t "$bun_ref" >/dev/null
 c mutate "$bun_ref" -t "$bun_ref" --entrypoint docker-entrypoint.sh --cmd bun \
   -e BUN_VERSION="$BUN_VERSION" -e DEFAULT_PROGRAM=bun "${image_env[@]}" >/dev/null
 
