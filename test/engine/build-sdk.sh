@@ -106,13 +106,24 @@ if [[ ! -f "$tsx_dir/lib/node_modules/tsx/dist/cli.mjs" ]]; then
   rm -rf "$tsx_dir" && npm install --global --silent --no-audit --no-fund --prefix "$tsx_dir" "tsx@$TSX_VERSION"
 fi
 
-# --- codegen (cmd/codegen of the same prepared tree as the engine) -----------------------------------
-if [[ ! -x "$work/codegen" ]]; then
+# --- codegen (cmd/codegen of the same prepared tree as the engine, one file patched) -----------------
+# Patch 3 (README): the Go generator reads the module's go.mod with modfile.ParseLax, which drops
+# replace directives, so it never sees that dagger.io/dagger is replaced and always runs
+# `go get dagger.io/dagger@<goSDKLibVersion commit> github.com/dagger/querybuilder`; the proxy here
+# refuses both (the commit, and version lists: 403). Strict parsing keeps the replaces. The patched
+# file goes in through `go build -overlay`; the prepared tree stays as build-engine.sh left it.
+gen=cmd/codegen/generator/go/generate_module.go
+mkdir -p "$work/overlay"
+sed 's|goMod, err = modfile.ParseLax("go.mod", content, nil)|goMod, err = modfile.Parse("go.mod", content, nil)|' "$src/$gen" > "$work/overlay/generate_module.go"
+! cmp -s "$src/$gen" "$work/overlay/generate_module.go" || { echo "build-sdk: the codegen patch no longer applies to $gen" >&2; exit 1; }
+printf '{"Replace":{"%s":"%s"}}\n' "$src/$gen" "$work/overlay/generate_module.go" > "$work/overlay/overlay.json"
+codegen=$work/codegen-$(sha256sum "$work/overlay/generate_module.go" | cut -c1-12)
+if [[ ! -x "$codegen" ]]; then
   step "codegen"
-  (cd "$src" && GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0 go build -trimpath \
+  (cd "$src" && GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0 go build -trimpath -overlay "$work/overlay/overlay.json" \
     -ldflags "-s -w -X github.com/dagger/dagger/engine.Version=$DAGGER_VERSION -X github.com/dagger/dagger/engine.Tag=$DAGGER_VERSION" \
-    -o "$work/codegen.tmp" ./cmd/codegen)
-  mv "$work/codegen.tmp" "$work/codegen"
+    -o "$codegen.tmp" ./cmd/codegen)
+  mv "$codegen.tmp" "$codegen"
 fi
 
 # --- the TypeScript SDK library: bundle, declarations, introspector -----------------------------------
@@ -150,7 +161,7 @@ step "sdk-typescript image"
 root=$work/rootfs-typescript
 rm -rf "$root" && mkdir -p "$root/bin" "$root/bundled_lib"
 cp -r "$rt" "$root/runtime"
-cp "$work/codegen" "$root/codegen"
+cp "$codegen" "$root/codegen"
 cp "$ts/out/bin/ts-introspector" "$root/bin/"
 cp "$ts/out/bundled_lib/core.js" "$ts/out/bundled_lib/core.d.ts" "$root/bundled_lib/"
 cp -r "$ts/node_modules/typescript" "$root/typescript-library"
@@ -165,7 +176,7 @@ c mutate "$ts_sdk_ref" -t "$ts_sdk_ref" --set-platform linux/amd64 >/dev/null
 step "sdk-go image"
 layer=$work/rootfs-go
 rm -rf "$layer" && mkdir -p "$layer/usr/local/bin" "$layer/go/pkg/mod" "$layer/root/.cache/go-build"
-cp "$work/codegen" "$layer/usr/local/bin/codegen"
+cp "$codegen" "$layer/usr/local/bin/codegen"
 tarball "$layer" "$work/sdk-go.tar"
 # OCI media types, as the engine reads builtin content as an OCI manifest: the golang image's layers
 # (same blobs), then ours, with the golang image's configuration
