@@ -111,6 +111,7 @@ step "builtin SDK content"
 if alive "$WVA_ENGINE_RUN/engine.pid" && ! cmp -s "$WVA_ENGINE_RUN/sdk.env" "$WVA_ENGINE_RUN/engine-sdk.env"; then
   echo "the running engine was started with other builtin SDK content: restarting it" >&2
   bash "$here/down.sh"
+  exec bash "$0" "$@"   # down.sh stopped the registry too: bring everything up again
 fi
 
 step "engine on unix://$WVA_ENGINE_SOCK"
