@@ -10,7 +10,7 @@ import {
   func,
   object,
 } from "@dagger.io/dagger";
-import { describeFailures, failedTests, unitTestPackages } from "./lib/gotest.js";
+import { describeFailures, failedTests, packageResults, unitTestPackages, withoutPassing } from "./lib/gotest.js";
 import { generationTargets } from "./lib/makefile.js";
 import { goTarget, platformSlug } from "./lib/platform.js";
 import { golangciLintPackage } from "./lib/repo-pins.js";
@@ -335,15 +335,17 @@ export class Go {
   }
 
   /**
-   * Runs the unit tests as `test` does and returns go test's output (per-package results; every
-   * test and spec with `verbose`).
+   * Runs the unit tests as `test` does (the same run, served from the cache after `test`) and
+   * returns go test's output: the per-package results, or with `verbose` everything `go test -v`
+   * printed (each test's RUN/PASS lines, Ginkgo's suite output).
    *
    * @param race Run with the race detector.
-   * @param verbose Pass -v (each test's RUN/PASS lines, Ginkgo's suite output).
+   * @param verbose The whole -v output, not only the package results.
    */
   @func()
   async testReport(race = false, verbose = false): Promise<string> {
-    return (await this.runTests(race, verbose)).stdout();
+    const out = await (await this.runTests(race)).stdout();
+    return verbose ? out : packageResults(out);
   }
 
   /**
@@ -375,20 +377,21 @@ export class Go {
   }
 
   /** Runs go test, turning a failure into an error that names packages and tests. */
-  private async runTests(race: boolean, verbose = false): Promise<Container> {
+  private async runTests(race: boolean): Promise<Container> {
     const [packages, { container, prefix }] = await Promise.all([this.testPackages(), this.testEnv()]);
     if (packages.length === 0) {
       throw new Error(`no packages left to test after excluding ${this.excludeFromTests.join(", ")}`);
     }
-    const flags = [...(race ? ["-race", "-covermode=atomic"] : []), ...(verbose ? ["-v"] : [])];
-    const cmd = [...prefix, "go", "test", ...flags, "-coverprofile=cover.out", ...packages];
+    // Always -v: one run serves test, testReport and coverage, and a failure's output names its tests.
+    const flags = race ? ["-race", "-covermode=atomic"] : [];
+    const cmd = [...prefix, "go", "test", "-v", ...flags, "-coverprofile=cover.out", ...packages];
     try {
       return await container.withExec(cmd).sync();
     } catch (e) {
       if (e instanceof ExecError) {
         const failures = failedTests(`${e.stdout}\n${e.stderr}`);
         if (failures.length) {
-          throw new Error(`unit tests failed:\n${describeFailures(failures)}\n\n${tail(e.stdout, 40)}`);
+          throw new Error(`unit tests failed:\n${describeFailures(failures)}\n\n${tail(withoutPassing(e.stdout), 40)}`);
         }
         throw new Error(`go test failed (exit ${e.exitCode}):\n${tail(`${e.stdout}\n${e.stderr}`, 40)}`);
       }

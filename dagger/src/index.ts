@@ -21,7 +21,9 @@ import { Github } from "./github.js";
 import { Chart } from "./chart.js";
 import { Image } from "./image.js";
 import { commitChart, runRelease } from "./release.js";
-import { parseReleaseTag } from "./lib/tags.js";
+import { imageTagList, listArgument } from "./lib/args.js";
+import { imagePlatform, imagePlatforms } from "./lib/platform.js";
+import { parseReleaseTag, parseRepository } from "./lib/tags.js";
 import { Go } from "./go.js";
 import { Kind } from "./kind.js";
 import { OpenShift } from "./openshift.js";
@@ -382,12 +384,24 @@ export class Wva {
     if (!this.chartDirectory && !(await this.source.exists(CHART_PATH))) {
       throw new Error(`the source has no ${CHART_PATH}; pass --chart <chart directory>`);
     }
-    return new Chart(this.chartDirectory ?? this.source.directory(CHART_PATH), this.helmImage, this.helmDocsImage);
+    const dir = this.chartDirectory ?? this.source.directory(CHART_PATH);
+    const hasChartYaml = this.chartDirectory
+      ? await this.chartDirectory.exists("Chart.yaml")
+      : await this.source.exists(`${CHART_PATH}/Chart.yaml`);
+    if (!hasChartYaml) {
+      throw new Error(
+        this.chartDirectory
+          ? "the --chart directory has no Chart.yaml at its root; pass --chart <the chart directory itself, e.g. charts/workload-variant-autoscaler>"
+          : `${CHART_PATH} in the source has no Chart.yaml; pass --chart <a Helm chart directory>`,
+      );
+    }
+    return new Chart(dir, this.helmImage, this.helmDocsImage);
   }
 
   /**
-   * Lints the chart (`helm lint --strict`, `helm template`) and fails when its README.md is not
-   * what helm-docs generates.
+   * Lints the chart (`helm lint --strict`, `helm template`) and, for a helm-docs-managed chart
+   * (one with README.md.gotmpl), fails when its README.md is not what helm-docs generates; a
+   * hand-written README (no template) is not checked.
    */
   @func()
   @check()
@@ -408,6 +422,7 @@ export class Wva {
    */
   @func()
   async image(platform = "linux/amd64", version = "dev", revision = ""): Promise<Container> {
+    imagePlatform(platform);
     const c = await (await this.imageFor(version, revision, [platform])).container(platform);
     return execFailure("image build", () => c.sync());
   }
@@ -446,12 +461,18 @@ export class Wva {
     version = "dev",
     revision = "",
   ): Promise<string[]> {
-    return (await this.imageFor(version, revision, platforms)).publish(tags, repository, platforms, username, password);
+    // Everything checked before the first build or push; joined list arguments are split.
+    const tagList = imageTagList(listArgument(tags), "--tags");
+    if (!tagList.length) throw new Error("no tags given; pass e.g. --tags v0.4.1,latest");
+    const platformList = imagePlatforms(listArgument(platforms));
+    parseRepository(repository, "--repository");
+    return (await this.imageFor(version, revision, platformList)).publish(tagList, repository, platformList, username, password);
   }
 
   /**
    * The chart directory as release `tag` ships it: Chart.yaml version/appVersion, values.yaml
-   * wva.image.repository/tag, README.md regenerated. Export it to commit by hand:
+   * wva.image.repository/tag, README.md regenerated when the chart has a README.md.gotmpl
+   * (a hand-written README is kept as it is). Export it to commit by hand:
    * `dagger call chart-for-release --tag v0.4.1 export --path charts/workload-variant-autoscaler`.
    *
    * @param tag Release tag, vMAJOR.MINOR.PATCH[-PRERELEASE].
@@ -466,7 +487,7 @@ export class Wva {
   }
 
   /**
-   * Releases the chart alone: applies the release edits, runs helm-docs and `helm lint`, packages
+   * Releases the chart alone: applies the release edits, runs helm-docs (README.md.gotmpl charts only) and `helm lint`, packages
    * and pushes it; refuses to overwrite an existing version unless `force`. Returns the chart reference.
    *
    * @param tag Release tag, vMAJOR.MINOR.PATCH[-PRERELEASE].
@@ -493,8 +514,8 @@ export class Wva {
   }
 
   /**
-   * Commits the released chart files (Chart.yaml, values.yaml, README.md) to `branch` and pushes
-   * them. Tags are immutable release pointers, so the commit goes to a branch (main by default,
+   * Commits the released chart files (Chart.yaml, values.yaml, and README.md when helm-docs
+   * owns it, i.e. the chart has README.md.gotmpl) to `branch` and pushes them. Tags are immutable release pointers, so the commit goes to a branch (main by default,
    * or a release-X.Y branch), never to the tag. Returns `pushed <sha>` or `unchanged <sha>`.
    *
    * @param tag Release tag whose chart files are committed.
@@ -520,7 +541,8 @@ export class Wva {
     const t = parseReleaseTag(tag);
     const released = await (await this.chart()).withRelease(t.tag, imageRepository);
     return commitChart({
-      files: released.releasedFiles(),
+      files: await released.releasedFiles(),
+      fileNames: await released.releasedFileNames(),
       token,
       repositoryUrl,
       branch,
@@ -584,7 +606,7 @@ export class Wva {
       password,
       platforms,
       existingTags,
-      chart: skipChart ? undefined : await this.chart(),
+      chart: skipChart ? undefined : () => this.chart(),
       image: (version, p) => this.imageFor(version, revision, p),
       registryImage: this.registryImage,
       registryService,
@@ -661,25 +683,29 @@ export class Wva {
   }
 
   /**
-   * The GPU e2e on an OpenShift cluster: GPU preflight, the controller deployed with `image`,
-   * a ShareGPT-style load, autoscaling checks, then cleanup (success: delete this run's
-   * resources; failure: GPU workloads scaled to zero, VA/HPA/logs kept). Returns the result with
-   * diagnostics; gate on it with `… diagnostics export --path d && jq -e .passed d/result.json`.
+   * The GPU e2e on an OpenShift cluster: GPU preflight, the controller deployed with `image`
+   * into its own namespace and release named after the pull request (`wva-e2e-pr-<N>`), the
+   * chart's CRDs applied first, a ShareGPT-style load, autoscaling checks on the workload the
+   * chart's HPA scales, then cleanup (success: delete this run's resources; failure: GPU
+   * workloads scaled to zero, VA/HPA/logs kept). Returns the result with diagnostics; gate on it
+   * with `… diagnostics export --path d && jq -e .passed d/result.json` or `… check`.
    *
-   * @param kubeconfig Kubeconfig of the cluster, as a secret (e.g. file://$KUBECONFIG).
+   * @param kubeconfig Kubeconfig of the cluster, as a secret (e.g. file://$KUBECONFIG); an empty or unusable one fails first.
    * @param image The pull request's controller image, repository:tag (already pushed).
-   * @param namespace Namespace of the model server, VA and HPA.
+   * @param namespace Namespace of the model server (llm-d); the chart's VA and HPA go there.
    * @param model Model the load asks for.
    * @param requestRate Requests per second of the load.
    * @param numPrompts Requests in total.
    * @param maxTokens max_tokens of each request.
    * @param skipCleanup Keep everything, whatever the outcome.
-   * @param deployment The model server's Deployment.
+   * @param modelService The llm-d model service (Helm release), set as the chart's llmd.modelName; the Deployment scaled is read from the rendered chart (WVA's: `<modelService>-decode`).
    * @param targetUrl Completions URL of the load; the llm-d inference gateway of `namespace` by default.
    * @param requiredGpus GPUs that must be free to start.
    * @param recommendedGpus GPUs that should be free.
    * @param loadImage Image of the load workers (curl + sh).
-   * @param helmSet Extra `--set key=value` for the chart.
+   * @param helmSet Extra `--set key=value` for the chart (applied last).
+   * @param prNumber Pull request number (e.g. ${{ github.event.pull_request.number }}); 0 for none. Every name the run creates carries it.
+   * @param runId CI run id (e.g. $GITHUB_RUN_ID); names the run when there is no pull request number.
    */
   @func({ cache: "never" })
   async openshiftE2e(
@@ -691,18 +717,19 @@ export class Wva {
     numPrompts = 3000,
     maxTokens = 400,
     skipCleanup = false,
-    deployment = "ms-inference-scheduling-llm-d-modelservice-decode",
+    modelService = "ms-inference-scheduling-llm-d-modelservice",
     targetUrl = "",
     requiredGpus = 2,
     recommendedGpus = 3,
     loadImage = "quay.io/curl/curl:8.11.1",
     helmSet: string[] = [],
+    prNumber = 0,
+    runId = "",
   ): Promise<E2eResult> {
-    const run = new OpenShift(
-      namespace, model, requestRate, numPrompts, maxTokens, deployment, targetUrl, undefined, undefined,
-      this.kubectlImage, loadImage, undefined, requiredGpus, recommendedGpus, undefined, undefined, undefined, undefined,
-      skipCleanup, helmSet,
-    );
+    const run = OpenShift.create({
+      namespace, model, requestRate, numPrompts, maxTokens, modelService, targetUrl, prNumber, runId,
+      toolsImage: this.kubectlImage, loadImage, requiredGpus, recommendedGpus, skipCleanup, helmSet,
+    });
     return run.run(kubeconfig, image, (await this.chart()).directory);
   }
 

@@ -3,10 +3,12 @@
  * Plumbing only; the rules (tags, `latest`, chart edits) live in lib/ and are unit-tested.
  */
 import { Directory, Secret, Service, dag } from "@dagger.io/dagger";
-import { Chart, RELEASED_FILES } from "./chart.js";
+import { Chart } from "./chart.js";
 import { Image } from "./image.js";
 import { renderedImages } from "./lib/helm-output.js";
-import { goTarget } from "./lib/platform.js";
+import { imageTagList, listArgument } from "./lib/args.js";
+import { imagePlatforms } from "./lib/platform.js";
+import { partialReleaseMessage } from "./lib/release-messages.js";
 import { COMMIT_CHART, runId } from "./lib/release-scripts.js";
 import { imageTags, latestDecision, parseReleaseTag, parseRepository } from "./lib/tags.js";
 
@@ -42,8 +44,8 @@ export interface ReleasePlan {
   password?: Secret;
   platforms: string[];
   existingTags?: string[];
-  /** The chart to release (before its release edits); absent only with skipChart. */
-  chart?: Chart;
+  /** The chart to release (before its release edits), looked up after the inputs are validated; absent only with skipChart. */
+  chart?: () => Promise<Chart>;
   /** The Image of `version` for the platforms (the Dockerfile's, or the assembled one; built once, lazily). */
   image: (version: string, platforms: string[]) => Promise<Image>;
   registryImage: string;
@@ -77,10 +79,11 @@ export interface ReleaseResult {
 export async function runRelease(plan: ReleasePlan): Promise<string> {
   // 1. Validate: nothing is built, read or pushed before these pass.
   const t = parseReleaseTag(plan.tag);
-  if (plan.platforms.length === 0) throw new Error("no platforms to release");
-  plan.platforms.forEach(goTarget);
-  const imageRepo = parseRepository(plan.imageRepository);
-  const chartRepo = parseRepository(plan.chartRegistry);
+  // List arguments may arrive as one joined string ("linux/amd64 linux/arm64", "v0.4.0,v0.3.0"): split, then check.
+  const platforms = imagePlatforms(listArgument(plan.platforms));
+  const givenTags = plan.existingTags && imageTagList(listArgument(plan.existingTags), "--existing-tags");
+  const imageRepo = parseRepository(plan.imageRepository, "--image-repository");
+  const chartRepo = parseRepository(plan.chartRegistry, "--chart-registry");
   if (!plan.dryRun && plan.password && !plan.username) throw new Error("a registry password needs --username");
   if (plan.skipChart && plan.reuseImage) {
     throw new Error("--skip-chart with --reuse-image would release nothing; drop one of them");
@@ -119,7 +122,7 @@ export async function runRelease(plan: ReleasePlan): Promise<string> {
   try {
     // 2. Prepare and check, still without side effects.
     if (!plan.skipChart && !plan.chart) throw new Error("no chart to release (pass --chart, or --skip-chart for the image only)");
-    const chart = plan.skipChart ? undefined : await plan.chart?.withRelease(t.tag, imageRepository);
+    const chart = plan.skipChart || !plan.chart ? undefined : await (await plan.chart()).withRelease(t.tag, imageRepository);
     await chart?.lint();
     const plainHttp = plan.dryRun || plan.plainHttp;
     if (chart && !plan.force && (await chart.exists(chartRegistry, creds.username, creds.password, plainHttp, service))) {
@@ -127,9 +130,9 @@ export async function runRelease(plan: ReleasePlan): Promise<string> {
         `chart version ${t.chartVersion} already exists in ${plan.dryRun ? chartRegistry : plan.chartRegistry}; refusing to overwrite it (pass --force to release anyway)`,
       );
     }
-    const builder = await plan.image(t.tag, plan.platforms);
+    const builder = await plan.image(t.tag, platforms);
     const existing =
-      plan.existingTags ?? (await builder.listTags(listRepository, creds.username, creds.password, service, plainHttp));
+      givenTags ?? (await builder.listTags(listRepository, creds.username, creds.password, service, plainHttp));
     const reuse = existing.includes(t.tag) && !plan.force && plan.reuseImage;
     if (existing.includes(t.tag) && !plan.force && !reuse) {
       throw new Error(
@@ -142,8 +145,13 @@ export async function runRelease(plan: ReleasePlan): Promise<string> {
     // 3. Side effects: image (built once, every tag is the same index), then chart.
     const imageRefs = reuse
       ? [`${imageRepository}:${t.tag}`]
-      : await builder.publish(tags, imageRepository, plan.platforms, creds.username, creds.password, service);
-    const chartRef = await chart?.push(chartRegistry, creds.username, creds.password, plan.force, plainHttp, service);
+      : await builder.publish(tags, imageRepository, platforms, creds.username, creds.password, service);
+    let chartRef: string | undefined;
+    try {
+      chartRef = await chart?.push(chartRegistry, creds.username, creds.password, plan.force, plainHttp, service);
+    } catch (e) {
+      throw new Error(partialReleaseMessage(plan, reuse ? [] : imageRefs, e));
+    }
 
     const result: ReleaseResult = {
       tag: t.tag,
@@ -151,7 +159,7 @@ export async function runRelease(plan: ReleasePlan): Promise<string> {
       image: imageRefs[0],
       imageRefs,
       tags,
-      platforms: plan.platforms,
+      platforms,
       latest: reuse
         ? { moves: false, reason: `image ${t.tag} was already published; reused, not pushed again` }
         : latestDecision(t.tag, existing),
@@ -211,7 +219,10 @@ export function releaseSummary(r: ReleaseResult): string {
 
 /** Options of commitChart. */
 export interface CommitPlan {
+  /** The released chart files (only those a release changes). */
   files: Directory;
+  /** Their names, e.g. Chart.yaml values.yaml (README.md only for a helm-docs-managed chart). */
+  fileNames: string[];
   token?: Secret;
   repositoryUrl: string;
   branch: string;
@@ -223,7 +234,8 @@ export interface CommitPlan {
 }
 
 /**
- * Clones `branch` of the repository in a git container, writes the released chart files into
+ * Clones `branch` of the repository in a git container, writes the released chart files (only
+ * `fileNames`: what the release changed) into
  * `chartPath`, commits (signed off) and pushes. The token reaches git only as a secret variable.
  * Returns `pushed <sha>` or `unchanged <sha>`.
  */
@@ -231,6 +243,8 @@ export async function commitChart(plan: CommitPlan): Promise<string> {
   if (!/^[A-Za-z0-9._/-]+$/.test(plan.branch) || plan.branch.startsWith("-") || plan.branch.includes("..")) {
     throw new Error(`invalid branch name "${plan.branch}"`);
   }
+  const bad = plan.fileNames.filter((f) => !/^[A-Za-z0-9._-]+$/.test(f));
+  if (!plan.fileNames.length || bad.length) throw new Error(`invalid chart file names to commit: ${JSON.stringify(plan.fileNames)}`);
   let c = dag
     .container()
     .from(plan.gitImage)
@@ -239,7 +253,7 @@ export async function commitChart(plan: CommitPlan): Promise<string> {
     .withEnvVariable("REPO_URL", plan.repositoryUrl)
     .withEnvVariable("BRANCH", plan.branch)
     .withEnvVariable("CHART_PATH", plan.chartPath)
-    .withEnvVariable("FILES", RELEASED_FILES.join(" "))
+    .withEnvVariable("FILES", plan.fileNames.join(" "))
     .withEnvVariable("MESSAGE", plan.message)
     .withEnvVariable("AUTHOR_NAME", plan.authorName)
     .withEnvVariable("AUTHOR_EMAIL", plan.authorEmail)

@@ -86,6 +86,25 @@ describe("the Go stages on a real engine", () => {
     expect(error).toContain("TestInjectedFailure");
   });
 
+  it("ci on a copy with a broken Dockerfile fails naming the image stage, with the build's own error", async () => {
+    const dockerfile = readFileSync(join(fixtureDir, "Dockerfile"), "utf8").replace(
+      "RUN go mod download",
+      "RUN go mod download && echo 'injected: no such step' >&2 && exit 3",
+    );
+    const broken = fixtureCopy("broken-dockerfile", { Dockerfile: dockerfile });
+    const error = await onEngine(async () => {
+      try {
+        await localWva(broken).ci(SKIP);
+        return undefined;
+      } catch (e) {
+        return e instanceof Error ? e.message : String(e);
+      }
+    });
+    expect(error, "ci should have failed").toBeDefined();
+    expect(error!.split("\n")[0]).toMatch(/stages failed: image$/);
+    expect(error).toContain("injected: no such step");
+  });
+
   it("a second identical ci is served from the engine's cache", async () => {
     // A marker file nobody compiles makes this source new to the engine, so the first run is cold.
     const dir = fixtureCopy("cache", { "CACHE_MARKER": `${Date.now()}-${Math.random()}\n` });

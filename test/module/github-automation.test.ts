@@ -62,8 +62,9 @@ describe("labeler", () => {
   });
 
   it("applies only the labels whose expressions match", async () => {
-    const cfg = parseLabelerConfig("needs-triage: ['.*']\nkind/bug:\n  - 'crash|panic'\narea/chart: helm\n");
-    await labelIssue(client, { action: "opened", issue: { number: 3, title: "Panic on start", body: "", labels: [] } }, cfg);
+    // issue-labeler's forms: /regex/flags (here case-insensitive), and a plain, case-sensitive regex.
+    const cfg = parseLabelerConfig("needs-triage: ['/.*/']\nkind/bug:\n  - '/crash|panic/i'\narea/chart: Helm\n");
+    await labelIssue(client, { action: "opened", issue: { number: 3, title: "Panic on start", body: "the helm chart", labels: [] } }, cfg);
     expect(gh.calls()).toEqual([{ call: `POST ${R}/issues/3/labels`, body: { labels: ["needs-triage", "kind/bug"] } }]);
     expect(() => parseLabelerConfig("kind/bug: '(unclosed'")).toThrow(/labeler.yaml: kind\/bug: Invalid regular expression/);
   });

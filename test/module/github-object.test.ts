@@ -10,6 +10,7 @@ import { Wva } from "../../dagger/src/index.js";
 import type { Github } from "../../dagger/src/github.js";
 import { withFakeEngine, type FakeEngine, type Step } from "./fake-engine.js";
 import { FakeGitHub } from "./github-fake-api.js";
+import { upstreamCopy } from "../upstream.js";
 
 const TOKEN = "ghp_objectTestToken5555555555";
 const R = "/repos/acme/wva";
@@ -77,6 +78,48 @@ describe("Github through the fake engine", () => {
     expect(gh.calls()).toEqual([{ call: `POST ${R}/issues/12/labels`, body: { labels: ["needs-triage"] } }]);
     gh.expectTokenOnlyInAuthorization(TOKEN, result);
     expectTokenOnlyReadAsPlaintext(engine, 1);
+  });
+
+  it("labelIssue with WVA's own .github/labeler.yaml ('/.*/'): a new issue gets needs-triage", async () => {
+    const wva = upstreamCopy();
+    const payload = { action: "opened", issue: { number: 51, title: "HPA never scales past 1", body: "Seen on OpenShift 4.16.", labels: [] } };
+    const { result, error } = await withFakeEngine(
+      () =>
+        new Wva(dag.host().directory(wva))
+          .github(dag.setSecret("github-token", TOKEN), "llm-d/llm-d-workload-variant-autoscaler", gh.url)
+          .labelIssue(eventFile(payload)),
+      secrets,
+    );
+    expect(error).toBeUndefined();
+    expect(result).toBe("#51: added needs-triage");
+    expect(gh.calls()).toEqual([
+      { call: "POST /repos/llm-d/llm-d-workload-variant-autoscaler/issues/51/labels", body: { labels: ["needs-triage"] } },
+    ]);
+  });
+
+  it("prowCommands with WVA's own .prowlabels.yaml: its kind and priority labels, /area refused", async () => {
+    const wva = upstreamCopy();
+    const W = "/repos/llm-d/llm-d-workload-variant-autoscaler";
+    gh.on(`GET ${W}/collaborators/bob/permission`, { permission: "write", role_name: "write" });
+    const payload = {
+      action: "created",
+      issue: { number: 8, user: { login: "alice" }, labels: [], state: "open" },
+      comment: { user: { login: "bob" }, body: "/kind security\n/priority p1\n/area chart" },
+    };
+    const { result, error } = await withFakeEngine(
+      () =>
+        new Wva(dag.host().directory(wva))
+          .github(dag.setSecret("github-token", TOKEN), "llm-d/llm-d-workload-variant-autoscaler", gh.url)
+          .prowCommands(eventFile(payload)),
+      secrets,
+    );
+    expect(error).toBeUndefined();
+    expect(gh.writes()).toEqual([
+      { call: `POST ${W}/issues/8/labels`, body: { labels: ["kind/security"] } },
+      { call: `POST ${W}/issues/8/labels`, body: { labels: ["priority/p1"] } },
+      { call: `POST ${W}/issues/8/comments`, body: { body: expect.stringMatching(/this repository has no area labels/) } },
+    ]);
+    expect(result).toContain("kind/security");
   });
 
   it("removeLgtm and assignDocsPr read their events from the File", async () => {

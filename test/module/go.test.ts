@@ -169,10 +169,10 @@ describe("stages", () => {
     );
     expect(error).toBeUndefined();
     const goTest = engine.execs().find((a) => a[0] === "go" && a[1] === "test")!;
-    expect(goTest).toEqual(["go", "test", "-coverprofile=cover.out", "example.com/wva/cmd", "example.com/wva/internal/scaler"]);
+    expect(goTest).toEqual(["go", "test", "-v", "-coverprofile=cover.out", "example.com/wva/cmd", "example.com/wva/internal/scaler"]);
     const raced = await withFakeEngine(() => new Wva(source({ "go.mod": GO_MOD })).test(true), (e) => e.on(goList(pkgs)));
     expect(raced.engine.execs().find((a) => a[0] === "go" && a[1] === "test")).toEqual([
-      "go", "test", "-race", "-covermode=atomic", "-coverprofile=cover.out", "example.com/wva/cmd", "example.com/wva/internal/scaler",
+      "go", "test", "-v", "-race", "-covermode=atomic", "-coverprofile=cover.out", "example.com/wva/cmd", "example.com/wva/internal/scaler",
     ]);
   });
 
@@ -212,7 +212,7 @@ describe("stages", () => {
     );
     expect(error).toBeUndefined();
     const chain = engine.chainsWith("file").find((c) => c.some((s) => s.name === "file" && s.args.path === "/src/cover.out"));
-    expect(chain && has(chain, "go", "test", "-coverprofile=cover.out")).toBe(true);
+    expect(chain && has(chain, "go", "test", "-v", "-coverprofile=cover.out")).toBe(true);
   });
 
   test("with controller-runtime, test provisions envtest assets matching go.mod", async () => {
@@ -295,7 +295,7 @@ describe("ci", () => {
     const elapsed = Date.now() - start;
     expect(error).toBeUndefined();
     const cmds = commands(engine);
-    for (const c of ["golangci-lint run --timeout 10m ./...", "go vet ./...", "go test -coverprofile=cover.out example.com/wva/cmd"]) {
+    for (const c of ["golangci-lint run --timeout 10m ./...", "go vet ./...", "go test -v -coverprofile=cover.out example.com/wva/cmd"]) {
       expect(cmds).toContain(c);
     }
     expect(cmds.some((c) => c.startsWith("go build -trimpath"))).toBe(true);
@@ -317,7 +317,7 @@ describe("ci", () => {
     expect(error).toBeUndefined();
     const cmds = commands(engine);
     expect(cmds).toContain("gofmt -l .");
-    expect(cmds).toContain("go test -race -covermode=atomic -coverprofile=cover.out example.com/wva/cmd");
+    expect(cmds).toContain("go test -v -race -covermode=atomic -coverprofile=cover.out example.com/wva/cmd");
     expect(result).toMatch(/✔ format/);
     expect(result).toMatch(/strict: format stage and unit tests with -race included/);
   });

@@ -177,7 +177,7 @@ describe("publishImage", () => {
   });
 
   test.each([
-    [["bad tag"], undefined, /invalid image tag/],
+    [["bad/tag"], undefined, /invalid image tag/],
     [[], undefined, /no tags/],
     [["v1", "v1"], undefined, /duplicate image tags/],
     [["v1"], ["linux/sparc"], /unsupported architecture/],

@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { repo, PATH, tool, chartCopy } from "./tools.js";
+import { repo, PATH, tool, chartCopy, releaseChartInPlace } from "./tools.js";
 import { parse, parseAllDocuments } from "yaml";
 import { renderedImages } from "../../dagger/src/lib/helm-output.js";
 
@@ -29,9 +29,9 @@ const copy = (): string => chartCopy();
 
 /** The chart copy as `dagger call release --tag <tag>` edits it (Chart.yaml, values.yaml, README.md). */
 function released(tag: string, imageRepository: string): string {
-  const dir = chartCopy(undefined, { tag, imageRepository });
-  const docs = run("helm-docs", ["--chart-search-root", ".", "--log-level", "warning"], dir);
-  expect(docs.status, docs.stderr).toBe(0);
+  const dir = chartCopy();
+  // This chart has a README.md.gotmpl, so the release regenerates its README with helm-docs.
+  expect(releaseChartInPlace(dir, { tag, imageRepository })).toBe(true);
   return dir;
 }
 

@@ -22,6 +22,12 @@ import { stringify } from "yaml";
 import { emulatedGpus, GPU_TYPES } from "../../dagger/src/lib/gpu.js";
 import { kindConfig } from "../../dagger/src/lib/kind-config.js";
 import { loadManifests } from "../../dagger/src/lib/load-job.js";
+import { deployValues, runNames, scaleTargetOf } from "../../dagger/src/lib/openshift-run.js";
+import { upstreamCopy } from "../upstream.js";
+import { parseAllDocuments } from "yaml";
+
+/** WVA's chart, in its repository. */
+const WVA_CHART = "charts/workload-variant-autoscaler";
 
 const K8S_MODULE = "k8s.io/kubernetes@v1.32.0";
 
@@ -90,6 +96,8 @@ function writeSchemas(swagger: { definitions: Record<string, Schema> }, dir: str
 
 let k8sSchemas: string;
 let work: string;
+/** Schemas made from CRDs (e.g. WVA's VariantAutoscaling), when a test wrote some. */
+let crdSchemas: string | undefined;
 
 beforeAll(() => {
   const dl = spawnSync("go", ["mod", "download", "-json", K8S_MODULE], {
@@ -118,6 +126,7 @@ function kubeconform(name: string, docs: unknown[]) {
       "-output", "json",
       "-schema-location", `${k8sSchemas}/{{ .ResourceKind }}{{ .KindSuffix }}.json`,
       "-schema-location", `${join(repo, "test/native/schemas")}/{{ .ResourceKind }}{{ .KindSuffix }}.json`,
+      ...(crdSchemas ? ["-schema-location", `${crdSchemas}/{{ .ResourceKind }}{{ .KindSuffix }}.json`] : []),
       file,
     ],
     { encoding: "utf8", env: { ...process.env, PATH, HTTPS_PROXY: "http://127.0.0.1:9", HTTP_PROXY: "http://127.0.0.1:9" } },
@@ -192,5 +201,103 @@ describe("the validation can fail (it is not vacuous)", () => {
     const r = kubeconform("unknown", [{ apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "w" } }]);
     expect(r.status).not.toBe(0);
     expect(r.raw).toContain("could not find schema for Widget");
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The OpenShift run's install of WVA's real chart
+
+/** kubeconform schemas from a CRD file's openAPIV3Schema (objects closed unless they preserve unknown fields). */
+function writeCrdSchemas(crdFile: string, dir: string): string[] {
+  const written: string[] = [];
+  const close = (x: Schema): Schema => {
+    if (Array.isArray(x)) return x.map(close);
+    if (!x || typeof x !== "object") return x;
+    const out: Schema = {};
+    for (const [k, v] of Object.entries(x)) {
+      if (k.startsWith("x-kubernetes-")) continue;
+      out[k] = k === "properties" ? Object.fromEntries(Object.entries(v as Schema).map(([p, ps]) => [p, close(ps)])) : close(v);
+    }
+    if (out.properties && out.additionalProperties === undefined && !x["x-kubernetes-preserve-unknown-fields"]) out.additionalProperties = false;
+    if (x["x-kubernetes-int-or-string"]) return { oneOf: [{ type: "string" }, { type: "integer" }] };
+    return out;
+  };
+  for (const doc of parseAllDocuments(readFileSync(crdFile, "utf8")).map((d) => d.toJS())) {
+    if (doc?.kind !== "CustomResourceDefinition") continue;
+    for (const v of doc.spec.versions) {
+      const file = schemaFileName(doc.spec.names.kind, doc.spec.group, v.name);
+      writeFileSync(join(dir, file), JSON.stringify(close(v.schema.openAPIV3Schema)));
+      written.push(file);
+    }
+  }
+  return written;
+}
+
+/** `helm template` of a chart with the values the OpenShift run installs it with, for pull request `pr`. */
+function renderForRun(chartDir: string, pr: number) {
+  const names = runNames({ prNumber: pr, attempt: "lk3x9a1a2b3c" });
+  const values = deployValues({
+    imageRepository: "ghcr.io/llm-d-incubation/workload-variant-autoscaler", imageTag: `e2e-${pr}-1`,
+    namespace: "llm-d-inference-scheduling", modelService: "ms-inference-scheduling-llm-d-modelservice",
+    model: "unsloth/Meta-Llama-3.1-8B", controllerInstance: names.controllerInstance, helmSet: [],
+  });
+  const r = spawnSync(tool("helm"), ["template", names.release, ".", "--namespace", names.controllerNamespace, ...values.flatMap((v) => ["--set", v])], {
+    cwd: chartDir, encoding: "utf8", env: { ...process.env, PATH, HELM_CACHE_HOME: join(work, ".helm-cache"), HELM_CONFIG_HOME: join(work, ".helm-config") },
+  });
+  if (r.status !== 0) throw new Error(`helm template failed:\n${r.stderr}`);
+  const docs = parseAllDocuments(r.stdout).map((d) => d.toJS()).filter(Boolean) as any[];
+  return { names, text: r.stdout, docs };
+}
+
+describe("the OpenShift run's install of WVA's real chart (a copy)", () => {
+  const chart = upstreamCopy(WVA_CHART);
+  const DECODE = "ms-inference-scheduling-llm-d-modelservice-decode";
+
+  test("renders one HPA and one VA, both targeting the decode Deployment the run reads, scales and waits for; kubeconform-valid", () => {
+    const { names, text, docs } = renderForRun(chart, 101);
+    const target = scaleTargetOf(text, names.controllerNamespace);
+    expect(target).toEqual({
+      kind: "Deployment", name: DECODE, namespace: "llm-d-inference-scheduling",
+      hpa: "wva-e2e-pr-101-workload-variant-autoscaler-hpa", va: "wva-e2e-pr-101-workload-variant-autoscaler-va",
+    });
+    const hpa = docs.find((d) => d.kind === "HorizontalPodAutoscaler");
+    const va = docs.find((d) => d.kind === "VariantAutoscaling");
+    // What the module did before: llmd.modelName set to the Deployment made WVA's chart target "…-decode-decode".
+    expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: "apps/v1", kind: "Deployment", name: DECODE });
+    expect(va.spec.scaleTargetRef.name).toBe(DECODE);
+    expect(hpa.spec.metrics[0].external.metric.selector.matchLabels).toMatchObject({ variant_name: target.va, controller_instance: "wva-e2e-pr-101" });
+    expect(va.metadata.labels["wva.llmd.ai/controller-instance"]).toBe("wva-e2e-pr-101");
+    const manager = docs.find((d) => d.kind === "Deployment");
+    expect(manager.metadata.namespace).toBe("wva-e2e-pr-101");
+    expect(manager.spec.template.spec.containers[0].image).toBe("ghcr.io/llm-d-incubation/workload-variant-autoscaler:e2e-101-1");
+    expect(manager.spec.template.spec.containers[0].args).not.toContain("--watch-namespace=$(POD_NAMESPACE)");
+
+    crdSchemas = mkdtempSync(join(work, "crds-"));
+    expect(writeCrdSchemas(join(chart, "crds/llmd.ai_variantautoscalings.yaml"), crdSchemas)).toEqual(["variantautoscaling-llmd-v1alpha1.json"]);
+    const r = kubeconform("wva-run-hpa-va", [hpa, va, manager]);
+    expect(r.raw).not.toContain("could not find schema");
+    expect(r.out.summary).toMatchObject({ valid: 3, invalid: 0, errors: 0, skipped: 0 });
+    expect(r.status).toBe(0);
+    // The CRD schema is strict: a misspelt field in the VA fails.
+    const bad = kubeconform("wva-run-bad-va", [{ ...va, spec: { ...va.spec, scaleTargetRfe: va.spec.scaleTargetRef } }]);
+    expect(bad.status).not.toBe(0);
+    expect(JSON.stringify(bad.out.resources)).toContain("scaleTargetRfe");
+  });
+
+  test("this repository's chart, rendered the same way, scales the same Deployment", () => {
+    const { names, text } = renderForRun(join(repo, "charts/workload-variant-autoscaler"), 101);
+    expect(scaleTargetOf(text, names.controllerNamespace)).toMatchObject({ kind: "Deployment", name: DECODE, namespace: "llm-d-inference-scheduling" });
+  });
+
+  test("the renders for PR 101 and PR 102 share no object (kind, namespace, name), cluster-scoped ones included", () => {
+    const ids = (pr: number) => {
+      const { names, docs } = renderForRun(chart, pr);
+      return docs.map((d) => `${d.kind}/${d.metadata.namespace ?? (["ClusterRole", "ClusterRoleBinding"].includes(d.kind) ? "" : names.controllerNamespace)}/${d.metadata.name}`);
+    };
+    const a = ids(101);
+    const b = ids(102);
+    expect(a.length).toBeGreaterThan(20);
+    expect(a.filter((x) => b.includes(x))).toEqual([]);
+    for (const x of a) expect(x.split("/")[2]).toContain("pr-101");
   });
 });

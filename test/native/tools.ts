@@ -2,10 +2,12 @@
  * The real tools the native tier runs: `.tools/bin` (test/tools/install.sh) first, then PATH.
  * A missing tool is a failure with a hint, never a skip.
  */
-import { accessSync, constants, cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { accessSync, constants, cpSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, isAbsolute, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { isHelmDocsManaged } from "../../dagger/src/lib/chart-docs.js";
 import { releaseChartFiles } from "../../dagger/src/lib/chart-values.js";
 import { parseReleaseTag } from "../../dagger/src/lib/tags.js";
 
@@ -45,14 +47,30 @@ export function tool(name: string): string {
 export function chartCopy(parent = mkdtempSync(join(tmpdir(), "wva-chart-")), release?: { tag: string; imageRepository: string }): string {
   const dir = join(parent, "workload-variant-autoscaler");
   cpSync(join(repo, "charts/workload-variant-autoscaler"), dir, { recursive: true });
-  if (release) {
-    const t = parseReleaseTag(release.tag);
-    const out = releaseChartFiles(
-      { chartYaml: readFileSync(join(dir, "Chart.yaml"), "utf8"), valuesYaml: readFileSync(join(dir, "values.yaml"), "utf8") },
-      { version: t.chartVersion, appVersion: t.appVersion, imageRepository: release.imageRepository, imageTag: t.tag },
-    );
-    writeFileSync(join(dir, "Chart.yaml"), out.chartYaml);
-    writeFileSync(join(dir, "values.yaml"), out.valuesYaml);
-  }
+  if (release) editForRelease(dir, release);
   return dir;
+}
+
+/** Chart.yaml and values.yaml of the chart in `dir` edited as `release --tag <tag>` edits them (the module's pure edit). */
+export function editForRelease(dir: string, release: { tag: string; imageRepository: string }): void {
+  const t = parseReleaseTag(release.tag);
+  const out = releaseChartFiles(
+    { chartYaml: readFileSync(join(dir, "Chart.yaml"), "utf8"), valuesYaml: readFileSync(join(dir, "values.yaml"), "utf8") },
+    { version: t.chartVersion, appVersion: t.appVersion, imageRepository: release.imageRepository, imageTag: t.tag },
+  );
+  writeFileSync(join(dir, "Chart.yaml"), out.chartYaml);
+  writeFileSync(join(dir, "values.yaml"), out.valuesYaml);
+}
+
+/**
+ * The whole release edit of the chart in `dir`, as Chart.withRelease does it: the two files
+ * edited, then the real helm-docs only when the chart is helm-docs-managed (README.md.gotmpl).
+ * Returns whether helm-docs ran.
+ */
+export function releaseChartInPlace(dir: string, release: { tag: string; imageRepository: string }): boolean {
+  editForRelease(dir, release);
+  if (!isHelmDocsManaged(readdirSync(dir))) return false;
+  const r = spawnSync(tool("helm-docs"), ["--chart-search-root", ".", "--log-level", "warning"], { cwd: dir, encoding: "utf8", env: { ...process.env, PATH } });
+  if (r.status !== 0) throw new Error(`helm-docs failed:\n${r.stdout}${r.stderr}`);
+  return true;
 }

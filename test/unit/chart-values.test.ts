@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { parse } from "yaml";
 import {
@@ -7,6 +8,10 @@ import {
   setChartVersion,
   setImage,
 } from "../../dagger/src/lib/chart-values.js";
+import { upstreamCopy } from "../upstream.js";
+
+/** WVA's chart, in its repository. */
+const WVA_CHART = "charts/workload-variant-autoscaler";
 
 const chartDir = new URL("../../charts/workload-variant-autoscaler/", import.meta.url);
 const chartYaml = readFileSync(new URL("Chart.yaml", chartDir), "utf8");
@@ -39,7 +44,8 @@ describe("Chart.yaml", () => {
   test("keeps trailing comments on the edited keys", () => {
     const src = "# head\nname: c\nversion: 0.1.0 # bumped by release\nappVersion: '1.0'  # app\nextra: [a, b]\n";
     const out = setChartVersion(src, "2.0.0", "v2.0.0");
-    expect(out).toBe('# head\nname: c\nversion: 2.0.0 # bumped by release\nappVersion: "v2.0.0" # app\nextra: [ a, b ]\n');
+    // Only the values change: the two spaces before "# app" and the flow list stay as written.
+    expect(out).toBe('# head\nname: c\nversion: 2.0.0 # bumped by release\nappVersion: "v2.0.0"  # app\nextra: [a, b]\n');
   });
 
   test("a version that reads as a number stays a string", () => {
@@ -80,6 +86,35 @@ describe("values.yaml", () => {
     expect(() => setImage("wva:\n  image:\n    repository: x\n", "r", "t")).toThrow(/wva.image.tag/);
     expect(() => setImage("other: 1\n", "r", "t")).toThrow(/wva.image.repository/);
   });
+});
+
+describe("WVA's real chart files (a copy)", () => {
+  const dir = upstreamCopy(WVA_CHART);
+  const wvaChart = readFileSync(join(dir, "Chart.yaml"), "utf8");
+  const wvaValues = readFileSync(join(dir, "values.yaml"), "utf8");
+
+  test("exactly the four release lines change; aligned comments and whitespace-only lines stay byte for byte", () => {
+    const out = releaseChartFiles(
+      { chartYaml: wvaChart, valuesYaml: wvaValues },
+      { version: "0.5.1", appVersion: "v0.5.1", imageRepository: "ghcr.io/llm-d-incubation/workload-variant-autoscaler", imageTag: "v0.5.1" },
+    );
+    expect(changedLines(wvaChart, out.chartYaml)).toEqual([
+      ["version: 0.5.0", "version: 0.5.1"],
+      ['appVersion: "v0.5.0"', 'appVersion: "v0.5.1"'],
+    ]);
+    expect(changedLines(wvaValues, out.valuesYaml)).toEqual([
+      ["    repository: ghcr.io/llm-d/llm-d-workload-variant-autoscaler", "    repository: ghcr.io/llm-d-incubation/workload-variant-autoscaler"],
+      ["    tag: v0.5.0", '    tag: "v0.5.1"'],
+    ]);
+    // lines the yaml printer would have rewritten
+    expect(out.valuesYaml).toContain("      kvCacheThreshold: 0.80      # Replica saturated");
+    expect(out.valuesYaml).toContain("    secure: true\n  \n");
+  });
+});
+
+test("an empty or non-scalar value is set or refused by name", () => {
+  expect(parse(setImage("wva:\n  image:\n    repository:\n    tag: x\n", "r/x", "v1")).wva.image).toEqual({ repository: "r/x", tag: "v1" });
+  expect(() => setImage("wva:\n  image:\n    repository: {a: 1}\n    tag: x\n", "r", "t")).toThrow(/values.yaml: "wva.image.repository" is not a single value/);
 });
 
 test("releaseChartFiles edits both files for one release", () => {

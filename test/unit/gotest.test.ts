@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { describeFailures, failedTests, unitTestPackages } from "../../dagger/src/lib/gotest.js";
+import { describeFailures, failedTests, unitTestPackages, packageResults, withoutPassing } from "../../dagger/src/lib/gotest.js";
 
 describe("unitTestPackages", () => {
   const listed = [
@@ -52,5 +52,33 @@ FAIL
       "example.com/wva/internal/scaler: TestDesiredReplicas, TestDesiredReplicas/zero_load\n" +
         "example.com/wva/internal/server: build failed or no test output",
     );
+  });
+});
+
+describe("go test -v output", () => {
+  const out = [
+    "=== RUN   TestA",
+    "--- PASS: TestA (0.00s)",
+    "=== RUN   TestB",
+    "    b_test.go:9: got 3",
+    "--- FAIL: TestB (0.00s)",
+    "FAIL",
+    "FAIL\texample.com/x/b\t0.01s",
+    "ok  \texample.com/x/a\t0.02s\tcoverage: 80.0% of statements",
+    "?   \texample.com/x/cmd\t[no test files]",
+  ].join("\n");
+
+  test("packageResults keeps the per-package lines and the failing tests", () => {
+    expect(packageResults(out).split("\n")).toEqual([
+      "--- FAIL: TestB (0.00s)",
+      "FAIL\texample.com/x/b\t0.01s",
+      "ok  \texample.com/x/a\t0.02s\tcoverage: 80.0% of statements",
+      "?   \texample.com/x/cmd\t[no test files]",
+    ]);
+  });
+
+  test("withoutPassing drops passing tests' progress lines and keeps the failure's", () => {
+    expect(withoutPassing(out)).not.toMatch(/TestA/);
+    expect(withoutPassing(out)).toMatch(/b_test.go:9: got 3\n--- FAIL: TestB/);
   });
 });

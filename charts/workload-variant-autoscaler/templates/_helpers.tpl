@@ -28,6 +28,16 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 control-plane: controller-manager
 {{- end -}}
 
+{{/* The Deployment the VariantAutoscaling and the HPA scale: llmd.deploymentName, else the model service's decode Deployment. */}}
+{{- define "wva.scaleTarget" -}}
+{{- .Values.llmd.deploymentName | default (printf "%s-decode" .Values.llmd.modelName) -}}
+{{- end -}}
+
+{{/* Name of the per-model objects (VA, HPA, vLLM Service): one set per release, so two releases never share them. */}}
+{{- define "wva.variantName" -}}
+{{- printf "%s-va" (include "wva.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
 {{/* The controller image reference. */}}
 {{- define "wva.image" -}}
 {{- printf "%s:%s" .Values.wva.image.repository (.Values.wva.image.tag | default .Chart.AppVersion) -}}

@@ -10,10 +10,21 @@ import { APPROVED, LGTM } from "./prow.js";
 
 // ---- labeler ------------------------------------------------------------------------------
 
-/** Labeler config (`.github/labeler.yaml`): label → regular expressions (case-insensitive, multi-line) matched on title + body. */
+/** Labeler config (`.github/labeler.yaml`): label → regular expressions matched on title + body. */
 export type LabelerConfig = Record<string, RegExp[]>;
 
-/** Reads `.github/labeler.yaml` (the issue-labeler format: `label: [regex, …]`). */
+/**
+ * One pattern as github/issue-labeler reads it: a string written `/body/flags` (e.g.
+ * `/(critical|urgent)/i`, or WVA's catch-all slash-dot-star-slash) is the regular expression
+ * `body` with `flags`; any other string is a regular expression source used as is, with no
+ * flags (so `crash` is case-sensitive, as in issue-labeler).
+ */
+export function labelerPattern(pattern: string): RegExp {
+  const m = /^\/(.+)\/([a-z]*)$/s.exec(pattern);
+  return m ? new RegExp(m[1], m[2]) : new RegExp(pattern);
+}
+
+/** Reads `.github/labeler.yaml` (github/issue-labeler's format: `label: [pattern, …]`, see labelerPattern). */
 export function parseLabelerConfig(text: string): LabelerConfig {
   const doc = (YAML.parse(text) ?? {}) as Record<string, unknown>;
   const out: LabelerConfig = {};
@@ -24,9 +35,12 @@ export function parseLabelerConfig(text: string): LabelerConfig {
     }
     out[label] = list.map((s: string) => {
       try {
-        return new RegExp(s, "im");
+        return labelerPattern(s);
       } catch (e) {
-        throw new Error(`.github/labeler.yaml: ${label}: ${e instanceof Error ? e.message : String(e)}`);
+        throw new Error(
+          `.github/labeler.yaml: ${label}: ${e instanceof Error ? e.message : String(e)} ` +
+            "(write a regular expression, or /expression/flags with flags among d g i m s u v y)",
+        );
       }
     });
   }
@@ -37,7 +51,12 @@ export function parseLabelerConfig(text: string): LabelerConfig {
 export function labelsFor(config: LabelerConfig, title: string, body: string): string[] {
   const text = `${title}\n${body}`;
   return Object.entries(config)
-    .filter(([, res]) => res.some((re) => re.test(text)))
+    .filter(([, res]) =>
+      res.some((re) => {
+        re.lastIndex = 0; // a /g or /y pattern is stateful; every issue starts from the beginning
+        return re.test(text);
+      }),
+    )
     .map(([label]) => label);
 }
 

@@ -1,11 +1,10 @@
 /**
- * Release edits of a Helm chart's Chart.yaml and values.yaml through the `yaml` Document API,
- * so comments (helm-docs reads them), blank lines and key order survive the edit.
+ * Release edits of a Helm chart's Chart.yaml and values.yaml. The `yaml` Document API finds each
+ * scalar and its source range; only that range of the original text is replaced, so every other
+ * byte (comments helm-docs reads, comment alignment, blank lines with trailing spaces, flow
+ * lists, key order) stays exactly as it was: the diff is the edited values' lines and nothing else.
  */
-import { Document, isMap, isScalar, parseDocument } from "yaml";
-
-/** Output options: no line folding, so untouched lines come back exactly as they were. */
-const STRINGIFY = { lineWidth: 0, minContentWidth: 0 };
+import { Document, isMap, isScalar, parse, parseDocument } from "yaml";
 
 /** What a release writes into the chart. */
 export interface ChartRelease {
@@ -25,10 +24,10 @@ export function setChartVersion(chartYaml: string, version: string, appVersion: 
   for (const key of ["version", "appVersion"]) {
     if (!doc.has(key)) throw new Error(`Chart.yaml has no "${key}" key`);
   }
-  setScalar(doc, ["version"], version);
+  let out = spliceScalar(chartYaml, "Chart.yaml", ["version"], version);
   // Quoted, as helm and helm-docs expect: a bare v1.10 would read as a string anyway, but 1.10 would not.
-  setScalar(doc, ["appVersion"], appVersion, true);
-  return doc.toString(STRINGIFY);
+  out = spliceScalar(out, "Chart.yaml", ["appVersion"], appVersion, true);
+  return out;
 }
 
 /** values.yaml with `wva.image.repository` and `wva.image.tag` set; fails when the keys are missing. */
@@ -37,9 +36,9 @@ export function setImage(valuesYaml: string, repository: string, tag: string): s
   for (const key of ["repository", "tag"]) {
     if (!doc.hasIn(["wva", "image", key])) throw new Error(`values.yaml has no "wva.image.${key}" key`);
   }
-  setScalar(doc, ["wva", "image", "repository"], repository);
-  setScalar(doc, ["wva", "image", "tag"], tag, true);
-  return doc.toString(STRINGIFY);
+  let out = spliceScalar(valuesYaml, "values.yaml", ["wva", "image", "repository"], repository);
+  out = spliceScalar(out, "values.yaml", ["wva", "image", "tag"], tag, true);
+  return out;
 }
 
 /** Both files edited for a release. */
@@ -71,15 +70,21 @@ function load(text: string, what: string): Document {
   return doc;
 }
 
-/** Replaces a scalar's value in place so its comments stay attached; quoted when asked. */
-function setScalar(doc: Document, path: string[], value: string, quoted = false) {
+/**
+ * `text` with the scalar at `path` replaced by `value` (double-quoted when `quoted`, or when a
+ * plain scalar would not read back as that string), touching no other byte. Fails when the
+ * node is not a scalar with a source position (e.g. a mapping), naming the key.
+ */
+function spliceScalar(text: string, what: string, path: string[], value: string, quoted = false): string {
+  const doc = load(text, what);
   const node = doc.getIn(path, true);
-  if (isScalar(node)) {
-    node.value = value;
-    node.type = quoted ? "QUOTE_DOUBLE" : "PLAIN";
-    return;
-  }
-  const scalar = doc.createNode(value);
-  if (quoted) scalar.type = "QUOTE_DOUBLE";
-  doc.setIn(path, scalar);
+  if (!isScalar(node) || !node.range) throw new Error(`${what}: "${path.join(".")}" is not a single value`);
+  const [start, end] = node.range;
+  let rendered = quoted ? JSON.stringify(value) : value;
+  if (!quoted && parse(rendered) !== value) rendered = JSON.stringify(value);
+  // An empty value (`tag:`) has an empty range right after the colon: keep a space before the new value.
+  if (start === end && text[start - 1] === ":") rendered = ` ${rendered}`;
+  const out = text.slice(0, start) + rendered + text.slice(end);
+  if (load(out, what).getIn(path) !== value) throw new Error(`${what}: could not set "${path.join(".")}" to ${JSON.stringify(value)}`);
+  return out;
 }

@@ -129,6 +129,8 @@ export interface CleanupOptions {
   skipCleanup?: boolean;
   /** Helm release this run installed, uninstalled on success. */
   release?: { name: string; namespace: string };
+  /** Namespace this run created (its name carries the run's key), deleted on success after the release. */
+  runNamespace?: string;
 }
 
 /** Decides what to do with each resource; the order of the steps is the order to run them in. */
@@ -148,6 +150,19 @@ export function cleanupPlan(resources: RunResource[], outcome: Outcome, o: Clean
     reason,
     command: ["kubectl", "delete", kubectlType(r), r.name, "-n", r.namespace, "--ignore-not-found", "--wait=false"],
   });
+  const namespaceStep = (action: "delete" | "keep", reason: string): CleanupStep[] =>
+    o.runNamespace
+      ? [
+          {
+            action,
+            kind: "Namespace",
+            name: o.runNamespace,
+            namespace: o.runNamespace,
+            reason,
+            ...(action === "delete" ? { command: ["kubectl", "delete", "namespace", o.runNamespace, "--ignore-not-found", "--wait=false"] } : {}),
+          },
+        ]
+      : [];
   const releaseStep = (action: "uninstall" | "keep", reason: string): CleanupStep[] =>
     o.release
       ? [
@@ -165,7 +180,7 @@ export function cleanupPlan(resources: RunResource[], outcome: Outcome, o: Clean
       : [];
 
   if (o.skipCleanup) {
-    return [...resources.map((r) => keep(r, "skip-cleanup set")), ...releaseStep("keep", "skip-cleanup set")];
+    return [...resources.map((r) => keep(r, "skip-cleanup set")), ...releaseStep("keep", "skip-cleanup set"), ...namespaceStep("keep", "skip-cleanup set")];
   }
 
   if (outcome === "failure") {
@@ -179,7 +194,12 @@ export function cleanupPlan(resources: RunResource[], outcome: Outcome, o: Clean
       return keep(r, r.ownedByRun ? "kept for debugging (holds no GPU)" : "not created by this run");
     });
     // Free GPUs first, then report what stays.
-    return [...steps.filter((s) => s.action === "scale"), ...steps.filter((s) => s.action !== "scale"), ...releaseStep("keep", "kept for debugging")];
+    return [
+      ...steps.filter((s) => s.action === "scale"),
+      ...steps.filter((s) => s.action !== "scale"),
+      ...releaseStep("keep", "kept for debugging"),
+      ...namespaceStep("keep", "kept for debugging"),
+    ];
   }
 
   const rank = (k: string) => (DELETE_ORDER.includes(k) ? DELETE_ORDER.indexOf(k) : DELETE_ORDER.length);
@@ -188,6 +208,7 @@ export function cleanupPlan(resources: RunResource[], outcome: Outcome, o: Clean
   return [
     ...owned.map((r) => del(r, "created by this run")),
     ...releaseStep("uninstall", "installed by this run"),
+    ...namespaceStep("delete", "created by this run"),
     ...others.map((r) =>
       SCALABLE.has(r.kind) && r.targeted && r.initialReplicas !== undefined && r.initialReplicas !== r.replicas
         ? scale(r, r.initialReplicas, `restore the ${r.initialReplicas} replica(s) it had before the run`)

@@ -46,3 +46,19 @@ export function describeFailures(failures: TestFailure[]): string {
     .map((f) => `${f.pkg}: ${f.tests.length ? f.tests.join(", ") : "build failed or no test output"}`)
     .join("\n");
 }
+
+/** Only the per-package result lines of `go test` output (`ok …`, `FAIL …`, `?   … [no test files]`). */
+export function packageResults(output: string): string {
+  return output
+    .split(/\r?\n/)
+    .filter((l) => /^(ok|FAIL|\?)\s+\S+/.test(l) || /^---\s+FAIL:/.test(l.trim()))
+    .join("\n");
+}
+
+/** `go test -v` output without the lines of passing tests' progress (RUN/PAUSE/CONT, --- PASS). */
+export function withoutPassing(output: string): string {
+  return output
+    .split(/\r?\n/)
+    .filter((l) => !/^\s*(=== (RUN|PAUSE|CONT|NAME)\s|--- (PASS|SKIP):)/.test(l))
+    .join("\n");
+}

@@ -163,9 +163,16 @@ function parseOne(name: string, arg: string, line: string): Command | string {
   return "unknown command";
 }
 
-/** Reads `.prowlabels.yaml`: lists `area`, `kind`, `priority` of allowed values. */
+/**
+ * Reads `.prowlabels.yaml`: lists `area`, `kind`, `priority` of allowed values. A missing list
+ * (WVA's file has no `area`) allows no value of that family; an unknown section is refused.
+ */
 export function parseProwLabels(text: string): ProwLabels {
   const doc = (YAML.parse(text) ?? {}) as Record<string, unknown>;
+  const unknownSections = Object.keys(doc).filter((k) => !(KINDS as string[]).includes(k));
+  if (unknownSections.length) {
+    throw new Error(`.prowlabels.yaml: unknown section(s) ${unknownSections.join(", ")}; the sections are ${KINDS.join(", ")}`);
+  }
   const out = {} as ProwLabels;
   for (const k of KINDS) {
     const v = doc[k] ?? [];
@@ -305,8 +312,12 @@ export function planCommands(ctx: ProwContext, commands: Command[], config: Prow
         }
         const unknown = c.values.filter((v) => !config[c.kind].includes(v));
         if (unknown.length) {
-          const allowed = config[c.kind].length ? config[c.kind].join(", ") : "(none configured)";
-          reject(c, `unknown ${c.kind} ${unknown.join(", ")}; allowed: ${allowed}`);
+          reject(
+            c,
+            config[c.kind].length
+              ? `unknown ${c.kind} ${unknown.join(", ")}; allowed: ${config[c.kind].join(", ")}`
+              : `this repository has no ${c.kind} labels (.prowlabels.yaml has no ${c.kind} list)`,
+          );
           continue;
         }
         const names = c.values.map((v) => `${c.kind}/${v}`);

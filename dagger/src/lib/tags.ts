@@ -92,21 +92,42 @@ export interface ImageRepo {
   path: string;
 }
 
+/** A registry host as the distribution reference grammar allows it: DNS labels or an IPv4 address, optional port. */
+const HOST = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]{1,5})?$/;
+/** One path component of a repository: lowercase alphanumerics joined by `.`, `_`, `__` or dashes. */
+const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+
 /**
  * Splits `ghcr.io/org/name` into host and path the way Docker does: the first component is a
  * host when it contains `.` or `:` or is `localhost`; otherwise the reference is on Docker Hub.
- * Throws when the reference carries a tag or digest (a repository is expected).
+ * Validates the reference against the distribution grammar (lowercase path components, a valid
+ * host, no tag, digest or URL scheme other than `oci://`) and throws a message that says what to
+ * change; `what` names the argument in that message (e.g. `--image-repository`).
  */
-export function parseRepository(ref: string): ImageRepo {
+export function parseRepository(ref: string, what = "repository"): ImageRepo {
+  const fail = (why: string): never => {
+    throw new Error(`${what} ${JSON.stringify(ref)} is not a valid repository reference: ${why}`);
+  };
+  const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//.exec(ref);
+  if (scheme && scheme[1] !== "oci") {
+    fail(`drop the ${scheme[1]}:// scheme and give host/path${what.includes("chart") ? " (or oci://host/path)" : ""}, e.g. ghcr.io/llm-d/workload-variant-autoscaler`);
+  }
   const trimmed = ref.replace(/^oci:\/\//, "").replace(/\/+$/, "");
-  if (!trimmed || /\s/.test(trimmed)) throw new Error(`invalid repository "${ref}"`);
+  if (!trimmed) fail("it is empty; give host/path, e.g. ghcr.io/llm-d/workload-variant-autoscaler");
+  if (/\s/.test(trimmed)) fail("it contains white space");
   const [first, ...rest] = trimmed.split("/");
   const isHost = rest.length > 0 && (first.includes(".") || first.includes(":") || first === "localhost");
   const host = isHost ? first : "docker.io";
   const path = isHost ? rest.join("/") : trimmed;
-  if (!path || path.includes("@") || path.split("/").some((p) => !p || p.includes(":"))) {
-    throw new Error(`"${ref}" is not a repository (expected host/path without tag or digest)`);
-  }
+  if (isHost && !HOST.test(host)) fail(`registry host ${JSON.stringify(host)} is not a host[:port]`);
+  if (path.includes("@")) fail("it carries a digest; give the repository without @sha256:…");
+  const parts = path.split("/");
+  if (parts.some((p) => p.includes(":"))) fail("it carries a tag; give the repository without :tag (the tag is a separate argument)");
+  if (parts.some((p) => !p)) fail("it has an empty path component (//)");
+  const upper = parts.find((p) => /[A-Z]/.test(p));
+  if (upper !== undefined) fail(`repository names are lowercase; use ${JSON.stringify([...(isHost ? [host] : []), ...parts.map((p) => p.toLowerCase())].join("/"))}`);
+  const bad = parts.find((p) => !COMPONENT.test(p));
+  if (bad !== undefined) fail(`path component ${JSON.stringify(bad)} may only have lowercase letters, digits and single . _ __ or - between them`);
   return { host, path };
 }
 
