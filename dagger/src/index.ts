@@ -28,6 +28,8 @@ import { Go } from "./go.js";
 import { Kind } from "./kind.js";
 import { OpenShift } from "./openshift.js";
 import { E2eResult } from "./e2e-result.js";
+import { E2eRunner } from "./e2e-runner.js";
+import { repoE2ePlan } from "./lib/repo-e2e.js";
 import { execFailure } from "./lib/exec-output.js";
 import { pinsTable, resolvePins, type RepoPins } from "./lib/repo-pins.js";
 import { failureReport, runStages, summarize } from "./lib/stages.js";
@@ -639,6 +641,7 @@ export class Wva {
    * @param gpuType Emulated GPU layout: mix, nvidia-mix, amd-mix, nvidia or amd.
    * @param gpusPerNode Emulated GPUs per node.
    * @param kindBinary A kind binary to use instead of building one.
+   * @param featureGates Kubernetes feature gates of the cluster, `Name=true|false` (WVA's kind-emulator enables HPAScaleToZero).
    */
   @func()
   async kind(
@@ -648,38 +651,115 @@ export class Wva {
     gpuType = "mix",
     gpusPerNode = 4,
     kindBinary?: File,
+    featureGates: string[] = ["HPAScaleToZero=true"],
   ): Promise<Kind> {
     const go = await this.go();
     return new Kind(
       clusterName, kindVersion, this.kindNodeImage, this.dockerImage, this.kubectlImage, go.image, workers, gpuType, gpusPerNode,
-      undefined, undefined, kindBinary, this.goModCache, undefined,
+      undefined, undefined, kindBinary, this.goModCache, undefined, featureGates,
     );
   }
 
   /**
-   * Runs the Kind e2e (controller image loaded from its tarball, chart installed with it,
-   * `go test ./test/e2e/...`) and returns the result, passed or not, with diagnostics:
-   * `dagger call e2e-result diagnostics export --path ./e2e-diagnostics`.
+   * The repository's own e2e in a hermetic runner: its make target (default
+   * `test-e2e-smoke-with-setup` when the Makefile has it, else `test-e2e`) in a container with its
+   * own Docker daemon and the pinned tools WVA's scripts call; the controller image built from
+   * the Dockerfile is loaded into that daemon as `IMG` (with `SKIP_BUILD=true`), the kind node
+   * image too. `dagger call e2e-runner run …`, or `e2e` (which picks it when the target sets up its own cluster).
    *
-   * @param timeout go test -timeout.
-   * @param packages Go packages of the e2e tests.
+   * @param target make target; default: the first of test-e2e-smoke-with-setup, test-e2e the Makefile has.
+   * @param env Extra environment for make, `KEY=VALUE` (e.g. `SCALE_TO_ZERO_ENABLED=true`).
+   * @param focus Ginkgo focus (make FOCUS=…).
+   * @param skip Ginkgo skip (make SKIP=…).
+   * @param labelFilter Ginkgo label filter, replacing the target's own (e.g. `smoke && !flaky`).
+   * @param imageRef make's IMG: the controller image's name in the runner's Docker daemon.
+   * @param timeout How long make may run.
    */
-  @func({ cache: "never" })
-  async e2eResult(timeout = "30m", packages: string[] = ["./test/e2e/..."]): Promise<E2eResult> {
-    const [kind, chart, image] = await Promise.all([this.kind(), this.chart(), this.image()]);
-    return kind.test(image, chart.directory, this.source, timeout, packages);
+  @func()
+  async e2eRunner(
+    target = "",
+    env: string[] = [],
+    focus = "",
+    skip = "",
+    labelFilter = "",
+    imageRef = "localhost/workload-variant-autoscaler:e2e",
+    timeout = "60m",
+  ): Promise<E2eRunner> {
+    const plan = repoE2ePlan(await this.makefileText(), target);
+    if (!plan.target) throw new Error(plan.reason);
+    const [kind, go] = await Promise.all([this.kind(), this.go()]);
+    const runner = new E2eRunner(plan.target, kind.binary(), env, focus, skip, labelFilter, imageRef);
+    runner.nodeImage = this.kindNodeImage;
+    runner.dockerImage = this.dockerImage;
+    runner.kubectlImage = this.kubectlImage;
+    runner.goImage = go.image;
+    runner.timeout = timeout;
+    if (this.goModCache) runner.goModCache = this.goModCache;
+    return runner;
   }
 
   /**
-   * The Kind e2e as a CI stage: fails with the failing step, the log's tail and how to export
-   * the diagnostics; returns the summary when it passed.
+   * Runs the e2e and returns the result, passed or not, with diagnostics
+   * (`dagger call e2e-result diagnostics export --path ./e2e-diagnostics`). With `mode` auto, a
+   * repository whose e2e make target sets up its own Kind cluster (WVA's
+   * `test-e2e-smoke-with-setup`) runs it in the e2e runner; any other runs on the module's Kind
+   * cluster (controller image loaded, chart installed, `go test <packages>`).
    *
-   * @param timeout go test -timeout.
-   * @param packages Go packages of the e2e tests.
+   * @param timeout go test -timeout on the module's cluster (default 30m), or how long make may run in the runner (default 60m).
+   * @param packages Go packages of the e2e tests (module cluster).
+   * @param mode auto, repository (the runner) or module (the module's Kind cluster).
+   * @param target make target of the repository's e2e (runner).
+   * @param env Extra environment for make, `KEY=VALUE` (runner).
+   * @param focus Ginkgo focus (runner).
+   * @param labelFilter Ginkgo label filter (runner).
    */
   @func({ cache: "never" })
-  async e2e(timeout = "30m", packages: string[] = ["./test/e2e/..."]): Promise<string> {
-    return (await this.e2eResult(timeout, packages)).check();
+  async e2eResult(
+    timeout = "",
+    packages: string[] = ["./test/e2e/..."],
+    mode = "auto",
+    target = "",
+    env: string[] = [],
+    focus = "",
+    labelFilter = "",
+  ): Promise<E2eResult> {
+    if (!["auto", "repository", "module"].includes(mode)) throw new Error(`mode ${JSON.stringify(mode)} must be auto, repository or module`);
+    const plan = repoE2ePlan(await this.makefileText(), target);
+    if (mode === "repository" || (mode === "auto" && plan.ownSetup)) {
+      const runner = await this.e2eRunner(target, env, focus, "", labelFilter, undefined, timeout || "60m");
+      return runner.run(await this.image(), this.source);
+    }
+    const [kind, chart, image] = await Promise.all([this.kind(), this.chart(), this.image()]);
+    return kind.test(image, chart.directory, this.source, timeout || "30m", packages);
+  }
+
+  /**
+   * The e2e as a CI stage (see `e2e-result`): fails with the failing step, the log's tail and how
+   * to export the diagnostics; returns the summary when it passed.
+   *
+   * @param timeout go test -timeout on the module's cluster (default 30m), or how long make may run in the runner (default 60m).
+   * @param packages Go packages of the e2e tests (module cluster).
+   * @param mode auto, repository (the runner) or module (the module's Kind cluster).
+   * @param target make target of the repository's e2e (runner).
+   * @param env Extra environment for make, `KEY=VALUE` (runner).
+   * @param focus Ginkgo focus (runner).
+   * @param labelFilter Ginkgo label filter (runner).
+   */
+  @func({ cache: "never" })
+  async e2e(
+    timeout = "",
+    packages: string[] = ["./test/e2e/..."],
+    mode = "auto",
+    target = "",
+    env: string[] = [],
+    focus = "",
+    labelFilter = "",
+  ): Promise<string> {
+    return (await this.e2eResult(timeout, packages, mode, target, env, focus, labelFilter)).check();
+  }
+
+  private async makefileText(): Promise<string | undefined> {
+    return (await this.source.exists("Makefile")) ? this.source.file("Makefile").contents() : undefined;
   }
 
   /**

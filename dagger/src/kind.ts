@@ -24,9 +24,10 @@ import {
   kindCreateScript,
   newRunId,
   kindLoadImageScript,
+  nodeImageLoadScript,
 } from "./lib/e2e-scripts.js";
 import { emulatedGpus, nodePatchCommands } from "./lib/gpu.js";
-import { kindConfigYaml, nodeNames, rewriteKubeconfigServer } from "./lib/kind-config.js";
+import { kindConfigYaml, nodeNames, parseFeatureGates, rewriteKubeconfigServer } from "./lib/kind-config.js";
 
 const DOCKER_PORT = 2375;
 const KUBECONFIG = "/root/.kube/config";
@@ -83,6 +84,10 @@ export class Kind {
   @func()
   apiServerPort: number;
 
+  /** Kubernetes feature gates of every component, `Name=true|false` (WVA's setup enables HPAScaleToZero). */
+  @func()
+  featureGates: string[];
+
   kindBinary?: File;
   goModCache: CacheVolume;
   goBuildCache: CacheVolume;
@@ -102,6 +107,7 @@ export class Kind {
    * @param kindBinary A kind binary to use instead of building one (air-gapped users).
    * @param goModCache Go module cache for building Kind and the tests (default `wva-go-mod`).
    * @param goBuildCache Go build cache (default `wva-go-build-kind`).
+   * @param featureGates Kubernetes feature gates of the cluster, `Name=true|false`.
    */
   constructor(
     clusterName = "wva-e2e",
@@ -118,6 +124,7 @@ export class Kind {
     kindBinary?: File,
     goModCache?: CacheVolume,
     goBuildCache?: CacheVolume,
+    featureGates: string[] = ["HPAScaleToZero=true"],
   ) {
     this.clusterName = clusterName;
     this.kindVersion = kindVersion;
@@ -133,14 +140,21 @@ export class Kind {
     this.kindBinary = kindBinary;
     this.goModCache = goModCache ?? dag.cacheVolume("wva-go-mod");
     this.goBuildCache = goBuildCache ?? dag.cacheVolume("wva-go-build-kind");
+    this.featureGates = featureGates;
   }
 
-  /** The Kind cluster config (kind.x-k8s.io/v1alpha4): nodes, node image, API server address and certSANs. */
+  /** The Kind cluster config (kind.x-k8s.io/v1alpha4): nodes, node image, API server address and certSANs, feature gates. */
   @func()
   config(): File {
     return dag.file(
       "kind-config.yaml",
-      kindConfigYaml({ nodeImage: this.nodeImage, workers: this.workers, alias: this.alias, apiServerPort: this.apiServerPort }),
+      kindConfigYaml({
+        nodeImage: this.nodeImage,
+        workers: this.workers,
+        alias: this.alias,
+        apiServerPort: this.apiServerPort,
+        featureGates: parseFeatureGates(this.featureGates),
+      }),
     );
   }
 
@@ -219,6 +233,7 @@ export class Kind {
    * @param helmSet Extra `--set key=value` for the chart.
    * @param controllerSelector Label selector of the controller's pod (port-forwarded for the tests).
    * @param controllerPort Port of the controller's /healthz (the chart's `wva.healthProbePort`).
+   * @param installTimeout How long `helm --wait` waits for the chart's workloads (Go duration).
    */
   @func({ cache: "never" })
   async test(
@@ -233,32 +248,48 @@ export class Kind {
     helmSet: string[] = [],
     controllerSelector = "control-plane=controller-manager",
     controllerPort = 8081,
+    installTimeout = "5m",
   ): Promise<E2eResult> {
     // Validate everything before the first side effect.
     assertGoDuration(timeout);
+    assertGoDuration(installTimeout, "install timeout");
     assertDnsLabel(namespace, "namespace");
     assertDnsLabel(release, "release name");
     const { repository, tag } = splitImageRef(imageRef);
     for (const s of helmSet) if (!/^[^=\s]+=/.test(s)) throw new Error(`--helm-set ${JSON.stringify(s)} must be key=value`);
     if (packages.length === 0) throw new Error("no e2e test packages given");
 
+    parseFeatureGates(this.featureGates);
     const id = newRunId();
-    const log: string[] = [`kind e2e run ${id}: cluster ${this.clusterName}, ${this.workers + 1} nodes (${this.nodeImage}), GPUs ${this.gpuType} x${this.gpusPerNode}`];
+    const log: string[] = [
+      `kind e2e run ${id}: cluster ${this.clusterName}, ${this.workers + 1} nodes (${this.nodeImage}), GPUs ${this.gpuType} x${this.gpusPerNode}` +
+        (this.featureGates.length ? `, feature gates ${this.featureGates.join(",")}` : ""),
+    ];
     let ready: Container | undefined;
     let step = "create the cluster";
     let passed = false;
     let summary = "";
     try {
-      const up = await this.up(id);
+      let since = Date.now();
+      /** seconds since the last step ended, and restart the count */
+      const took = () => {
+        const s = Math.round((Date.now() - since) / 1000);
+        since = Date.now();
+        return `${s}s`;
+      };
+      const up = await this.up(id, (line) => log.push(line), (s) => {
+        step = s;
+        if (s === "create the cluster") took();
+      });
       ready = up.container;
-      log.push(`✔ cluster created; GPUs: ${up.gpus}`);
+      log.push(`✔ cluster created in ${took()}; GPUs: ${up.gpus}`);
 
       step = "load the controller image";
       await ready
         .withMountedFile("/images/wva.tar", image.asTarball())
         .withExec(["sh", "-c", kindLoadImageScript({ cluster: this.clusterName, tarball: "/images/wva.tar", ref: imageRef })])
         .sync();
-      log.push(`✔ image loaded into the nodes as ${imageRef}`);
+      log.push(`✔ image loaded into the nodes as ${imageRef} in ${took()}`);
 
       step = "install the chart";
       const helm = [
@@ -268,10 +299,10 @@ export class Kind {
         "--set", `wva.image.tag=${tag}`,
         "--set", "wva.imagePullPolicy=IfNotPresent",
         ...helmSet.flatMap((s) => ["--set", s]),
-        "--wait", "--timeout", "5m",
+        "--wait", "--timeout", installTimeout,
       ];
       const installed = await ready.withMountedDirectory("/chart", chart).withExec(helm).stdout();
-      log.push(`✔ chart installed: ${helm.join(" ")}`, installed.trim());
+      log.push(`✔ chart installed in ${took()}: ${helm.join(" ")}`, installed.trim());
 
       step = "run the e2e tests";
       const goTest = ["go", "test", ...packages, "-timeout", timeout, "-count=1", "-v"];
@@ -284,7 +315,7 @@ export class Kind {
       );
       const code = await tests.exitCode();
       const output = (await tests.stdout()) + (await tests.stderr());
-      log.push(`$ ${goTest.join(" ")}`, output.trimEnd());
+      log.push(`$ ${goTest.join(" ")}`, output.trimEnd(), `(tests ran in ${took()})`);
       passed = code === 0;
       summary = passed ? `e2e tests passed (${goTest.join(" ")})` : `e2e tests failed (exit ${code})`;
     } catch (e) {
@@ -293,15 +324,15 @@ export class Kind {
     }
 
     let diagnostics: Directory | undefined;
-    if (ready) {
-      try {
-        diagnostics = await ready
-          .withExec(["sh", "-c", diagnosticsScript({ namespaces: [namespace, "kube-system"], outDir: "/diagnostics", kindCluster: this.clusterName })])
-          .directory("/diagnostics")
-          .sync();
-      } catch (e) {
-        log.push(`(diagnostics could not be collected: ${firstLine(e)})`);
-      }
+    // Without a kubeconfig (the cluster never came up) kind's own logs of the nodes it kept are what is left.
+    const diagnosing = ready ?? this.container().withEnvVariable("WVA_E2E_RUN", id);
+    try {
+      diagnostics = await diagnosing
+        .withExec(["sh", "-c", diagnosticsScript({ namespaces: [namespace, "kube-system"], outDir: "/diagnostics", kindCluster: this.clusterName })])
+        .directory("/diagnostics")
+        .sync();
+    } catch (e) {
+      log.push(`(diagnostics could not be collected: ${firstLine(e)})`);
     }
     try {
       await this.cluster().stop();
@@ -317,13 +348,26 @@ export class Kind {
    * tools container whose kubectl talks to it. The run id keeps Dagger from reusing cached
    * results of a previous run (its cluster is gone).
    */
-  private async up(id: string): Promise<{ container: Container; kubeconfig: string; gpus: string }> {
+  private async up(
+    id: string,
+    log: (line: string) => void = () => {},
+    stepping: (step: string) => void = () => {},
+  ): Promise<{ container: Container; kubeconfig: string; gpus: string }> {
     // Started explicitly, the daemon (and the cluster in it) stays up between the steps' execs.
     await this.cluster().start();
     const base = this.container().withEnvVariable("WVA_E2E_RUN", id);
+    stepping("load the node image");
+    log(`✔ node image ${this.nodeImage}: ${await this.loadNodeImage(base)}`);
+    stepping("create the cluster");
     const created = base
       .withMountedFile("/kind/config.yaml", this.config())
-      .withExec(["sh", "-c", kindCreateScript({ cluster: this.clusterName, configPath: "/kind/config.yaml", kubeconfigPath: "/kind/kubeconfig", wait: "5m" })]);
+      .withExec(["sh", "-c", kindCreateScript({
+        cluster: this.clusterName,
+        configPath: "/kind/config.yaml",
+        kubeconfigPath: "/kind/kubeconfig",
+        wait: "5m",
+        server: `https://${this.alias}:${this.apiServerPort}`,
+      })]);
     const kubeconfig = rewriteKubeconfigServer(
       await created.file("/kind/kubeconfig").contents(),
       `https://${this.alias}:${this.apiServerPort}`,
@@ -337,6 +381,22 @@ export class Kind {
     ]);
     await patched.sync();
     return { container: patched, kubeconfig, gpus: plan.map((p) => `${p.node}=${p.labels["gpu-config"]}`).join(", ") };
+  }
+
+  /**
+   * Puts the node image into the Docker daemon from the engine (which pulls it, through its
+   * registry mirrors where it has them), so kind never pulls: the daemon's storage is a cache
+   * volume, so this happens once per daemon. Returns what happened.
+   */
+  private async loadNodeImage(tools: Container): Promise<string> {
+    const present = await tools.withExec(["sh", "-c", nodeImageLoadScript({ ref: this.nodeImage })]).stdout();
+    if (present.trim() === "present") return "already in the Docker daemon";
+    const started = Date.now();
+    await tools
+      .withMountedFile("/images/node.tar", dag.container().from(this.nodeImage).asTarball())
+      .withExec(["sh", "-c", nodeImageLoadScript({ ref: this.nodeImage, tarball: "/images/node.tar" })])
+      .sync();
+    return `loaded into the Docker daemon from the engine (docker load, ${Math.round((Date.now() - started) / 1000)}s)`;
   }
 
   /** Go container for the tests: caches, source at /src, kubectl, the cluster's kubeconfig and the env the suite reads. */

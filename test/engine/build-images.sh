@@ -14,7 +14,9 @@
 #   crane/debug:<v>        Debian bookworm + crane (crane and sh, like crane's debug image)
 #   git:bookworm           Debian bookworm with git, sh and base64 (chart commit-back)
 #   docker:<v>-dind        Debian bookworm + docker.io (dockerd, containerd, runc) + iptables; the CLI also at
-#                          /usr/local/bin/docker, entrypoint like docker:dind's (the Kind cluster's Docker daemon)
+#                          /usr/local/bin/docker, entrypoint like docker:dind's (the Kind cluster's Docker daemon);
+#                          default runtime runc-nosysres (runc without CAP_SYS_RESOURCE, which this host lacks),
+#                          devices cgroup widened to "a" on cgroup v1 (both for `docker run --privileged`: kind)
 set -Eeuo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/layout.sh"
@@ -226,21 +228,51 @@ image git "$git_ref" build_git
 
 # --- Docker-in-Docker (docker:dind's role: dockerd on tcp/2375 as a Dagger service) ----------------
 build_dind() {
-  base=$(rootfs dind "ca-certificates,docker.io,iptables,procps")
+  base=$(rootfs dind "ca-certificates,docker.io,iptables,procps,jq")
   layer="$work/dind-$DOCKER_VERSION"
-  rm -rf "$layer" && mkdir -p "$layer/usr/local/bin"
+  rm -rf "$layer" && mkdir -p "$layer/usr/local/bin" "$layer/etc/docker"
   # docker:dind has its CLI at /usr/local/bin/docker (Kind.container() copies it from there)
   cp "$work/rootfs-dind/usr/bin/docker" "$layer/usr/local/bin/docker"
   # as docker:dind's dockerd-entrypoint.sh: flags alone mean `dockerd <flags>`, anything else runs as given
   cat > "$layer/usr/local/bin/dockerd-entrypoint.sh" <<'SH'
 #!/bin/sh
 set -e
+# On a cgroup v1 host a container's devices cgroup allows at most what its parent allows, and a
+# Dagger insecure container gets "c *:* rwm" + "b *:* rwm", so `docker run --privileged` (which
+# writes "a *:* rwm") fails; widen our own cgroup to "a" while it has no children yet.
+devices=/sys/fs/cgroup/devices
+if [ -w "$devices/devices.allow" ] && ! grep -qx 'a \*:\* rwm' "$devices/devices.list"; then
+  echo a > "$devices/devices.allow" || echo "dockerd-entrypoint: could not allow all devices" >&2
+fi
 if [ "$#" -eq 0 ] || [ "${1#-}" != "$1" ]; then
   set -- dockerd --host=unix:///var/run/docker.sock --host=tcp://0.0.0.0:2375 --tls=false "$@"
 fi
 exec "$@"
 SH
-  chmod 755 "$layer/usr/local/bin/dockerd-entrypoint.sh"
+  # This host's capability bounding set lacks CAP_SYS_RESOURCE, which `docker run --privileged`
+  # (every kind node) asks for: runc then fails "unable to apply caps". The daemon's default
+  # runtime is runc behind this wrapper, which drops that one capability from the container's
+  # spec (runc create/run --bundle) and from exec'd processes (runc exec --process).
+  cat > "$layer/usr/local/bin/runc-nosysres" <<'SH'
+#!/bin/sh
+drop='with_entries(.value |= ((. // []) | map(select(. != "CAP_SYS_RESOURCE"))))'
+prev=
+for arg in "$@"; do
+  file= filter=
+  case $prev in
+    --bundle|-b) file=$arg/config.json filter="if .process.capabilities then .process.capabilities |= $drop else . end" ;;
+    --process|-p) file=$arg filter="if .capabilities then .capabilities |= $drop else . end" ;;
+  esac
+  if [ -n "$file" ] && [ -f "$file" ]; then
+    jq "$filter" "$file" > "$file.tmp" && mv "$file.tmp" "$file"
+  fi
+  prev=$arg
+done
+exec /usr/sbin/runc "$@"
+SH
+  printf '{"runtimes": {"runc-nosysres": {"path": "/usr/local/bin/runc-nosysres"}}, "default-runtime": "runc-nosysres"}\n' \
+    > "$layer/etc/docker/daemon.json"
+  chmod 755 "$layer/usr/local/bin/dockerd-entrypoint.sh" "$layer/usr/local/bin/runc-nosysres"
   tarball "$layer" "$layer.tar" && rm -rf "$layer"
   c append -f "$base" -f "$layer.tar" -t "$dind_ref" >/dev/null
   c mutate "$dind_ref" -t "$dind_ref" --set-platform linux/amd64 --entrypoint dockerd-entrypoint.sh \

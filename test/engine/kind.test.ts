@@ -1,35 +1,61 @@
 /**
- * What of the Kind e2e runs here for real: the Docker daemon service (`Kind.cluster()`), the
- * module's tools container bound to it (`Kind.container()`: docker CLI and the pinned kind),
- * and the controller image's tarball loaded into the daemon by the module's own load script.
- * It stops at Kind's nodes: `kind create cluster` needs a `kindest/node` image, and no container
- * registry is reachable from this machine, so there is none; nothing here pretends otherwise.
+ * The module's own Kind e2e, for real, on the fixture and this repository's chart: a Docker
+ * daemon as a Dagger service, the kind node image kindest/node:v1.32.0 that build-kind-node.sh
+ * built on this machine (the engine pulls it through its registry mirror and the module loads it
+ * into the daemon), three nodes with emulated GPUs, the controller image built from the
+ * fixture's Dockerfile loaded into them, the chart installed with it, and the fixture's e2e tests
+ * run against the controller. What the tests check is what a user reads in the result and in the
+ * exported diagnostics.
  */
-import { realpathSync } from "node:fs";
-import { ReturnType, dag } from "@dagger.io/dagger";
+import { mkdtempSync, readFileSync, readdirSync, realpathSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { dag } from "@dagger.io/dagger";
 import { describe, expect, it } from "vitest";
 import type { Kind } from "../../dagger/src/kind.js";
-import { kindLoadImageScript, newRunId } from "../../dagger/src/lib/e2e-scripts.js";
+import { emulatedGpus } from "../../dagger/src/lib/gpu.js";
+import { nodeNames } from "../../dagger/src/lib/kind-config.js";
+import { newRunId } from "../../dagger/src/lib/e2e-scripts.js";
 import { tool } from "../native/tools.js";
 import { fixtureDir, localWva, onEngine, timed } from "./engine.js";
 
 /** A cluster name of its own: the daemon's storage is a cache volume keyed by it. */
 const CLUSTER = "wva-engine-test";
+const NAMESPACE = "workload-variant-autoscaler-system";
+const chartDir = fileURLToPath(new URL("../../charts/workload-variant-autoscaler/", import.meta.url));
 
 /**
  * The module's Kind object on the fixture, with the kind v0.33.0 that test/tools/install.sh built
  * from the Go proxy (`kindBinary`, as an air-gapped user passes it), so the daemon tests do not
  * depend on building kind; `Kind.binary()` building it is a test of its own below.
  */
-function localKind(): Promise<Kind> {
-  return localWva(fixtureDir).kind(CLUSTER, undefined, undefined, undefined, undefined, dag.host().file(realpathSync(tool("kind"))));
+function localKind(workers?: number): Promise<Kind> {
+  const kind = dag.host().file(realpathSync(tool("kind")));
+  return localWva(fixtureDir, chartDir).kind(CLUSTER, undefined, workers, undefined, undefined, kind);
 }
 
-/** Starts the Docker daemon service and reports how long it took. */
-async function startDaemon(kind: Kind): Promise<number> {
-  const { seconds } = await timed(() => kind.cluster().start());
-  return seconds;
+/** A run of Kind.test() on the fixture, its diagnostics exported to a host directory. */
+async function kindRun(o: { workers?: number; helmSet?: string[]; installTimeout?: string } = {}) {
+  const out = mkdtempSync(join(tmpdir(), "wva-kind-diagnostics-"));
+  const { seconds, value } = await timed(() =>
+    onEngine(async () => {
+      const wva = localWva(fixtureDir, chartDir);
+      const [kind, image, chart] = await Promise.all([localKind(o.workers), wva.image(), wva.chart()]);
+      const r = await kind.test(
+        image, chart.directory, dag.host().directory(fixtureDir), "5m", undefined, undefined, undefined, undefined,
+        o.helmSet, undefined, undefined, o.installTimeout,
+      );
+      await r.diagnostics.export(out);
+      console.log(`Kind.test(): diagnostics exported to ${out}`);
+      return { passed: r.passed, summary: r.summary, log: r.log };
+    }),
+  );
+  return { ...value, seconds, diagnostics: out, json: (f: string) => JSON.parse(readFileSync(join(out, f), "utf8")) };
 }
+
+/** Seconds a step took, as the run's log says it (`✔ cluster created in 123s`). */
+const stepSeconds = (log: string, step: RegExp) => Number(new RegExp(`${step.source} in (\\d+)s`).exec(log)?.[1]);
 
 describe("the Kind e2e's Docker daemon on a real engine", () => {
   it("Kind.binary() builds the pinned kind in a Go container from the Go module proxy", async () => {
@@ -41,82 +67,106 @@ describe("the Kind e2e's Docker daemon on a real engine", () => {
       }),
     );
     console.log(`Kind.binary(): go install sigs.k8s.io/kind@v0.33.0 in the engine, ${seconds.toFixed(1)}s`);
-    expect(version).toMatch(/^kind v0\.33\.0 go1\.26\.8 linux\/amd64/);
+    expect(version).toMatch(/^kind v0\.33\.0 go\S+ linux\/amd64/);
   });
 
   it("Kind.cluster() runs dockerd as a service, and Kind.container() reaches it with the docker CLI and the pinned kind", async () => {
-    const { info, kindVersion, startSeconds } = await onEngine(async () => {
+    const { info, kindVersion } = await onEngine(async () => {
       const kind = await localKind();
-      const startSeconds = await startDaemon(kind);
+      await kind.cluster().start();
       const tools = kind.container().withEnvVariable("WVA_E2E_RUN", newRunId());
       const [info, kindVersion] = await Promise.all([
         tools.withExec(["docker", "info", "--format", "{{json .}}"]).stdout(),
         tools.withExec(["kind", "version"]).stdout(),
       ]);
       await kind.cluster().stop();
-      return { info: JSON.parse(info), kindVersion, startSeconds };
+      return { info: JSON.parse(info), kindVersion };
     });
-    console.log(`dockerd service started in ${startSeconds.toFixed(1)}s`);
-    // the daemon answered over tcp://kind:2375: Debian's docker.io, overlay storage on the cache volume
+    // the daemon answered over tcp://kind:2375: Debian's docker.io, overlay storage on the cache volume,
+    // and runc behind the wrapper that drops CAP_SYS_RESOURCE (which this host lacks) as its default runtime
     expect(info.ServerVersion).toMatch(/^20\.10\.24/);
     expect(info.Driver).toBe("overlay2");
-    expect(info.OSType).toBe("linux");
-    // the pinned kind, copied in by the module (Kind.container() at /usr/local/bin/kind)
+    expect(info.DefaultRuntime).toBe("runc-nosysres");
     expect(kindVersion).toMatch(/^kind v0\.33\.0 go\S+ linux\/amd64/);
   });
+});
 
-  it("the controller image's tarball loads into the daemon (the module's load script) and runs; kind load stops for want of nodes", async () => {
-    const run = newRunId();
-    const ref = `localhost/workload-variant-autoscaler:e2e-${run}`;
-    const script = kindLoadImageScript({ cluster: CLUSTER, tarball: "/images/wva.tar", ref });
-    const out = await onEngine(async () => {
-      const [kind, image] = await Promise.all([localKind(), localWva(fixtureDir).image("linux/amd64", "v0.0.9-kind")]);
-      await startDaemon(kind);
-      const { seconds, value } = await timed(async () => {
-        const ran = kind
-          .container()
-          .withEnvVariable("WVA_E2E_RUN", run)
-          .withMountedFile("/images/wva.tar", image.asTarball())
-          .withNewFile("/load.sh", script)
-          // the load script to its end (kind load fails: no cluster), then the loaded image runs
-          .withExec(
-            ["sh", "-c", `sh /load.sh; echo "load script exit $?"; docker run --rm ${ref} -version && docker rmi ${ref} >/dev/null`],
-            { expect: ReturnType.Any },
-          );
-        return { code: await ran.exitCode(), stdout: await ran.stdout(), stderr: await ran.stderr() };
-      });
-      await kind.cluster().stop();
-      console.log(`image tarball: load + run in ${seconds.toFixed(1)}s`);
-      return value;
-    });
-    const output = out.stdout + out.stderr;
-    expect(out.code, output).toBe(0);
-    // docker load took the archive Dagger wrote, which carries no name: the script tags it by ID
-    expect(out.stdout).toMatch(/^Loaded image ID: sha256:[0-9a-f]{64}$/m);
-    // and stopped exactly where Kind's nodes are needed
-    expect(out.stderr).toContain(`no nodes found for cluster "${CLUSTER}"`);
-    expect(out.stdout).toContain("load script exit 1");
-    // the loaded image, run by the daemon under that name: the fixture's /manager -version
-    expect(out.stdout.trimEnd().split("\n").at(-1)).toBe("v0.0.9-kind");
+describe("Kind.test() on the fixture, for real: three nodes, emulated GPUs, the chart, the fixture's e2e", () => {
+  it("passes: nodes Ready with their GPUs, the controller Ready with the loaded image, the fixture's e2e green", async () => {
+    const run = await kindRun();
+    console.log(
+      `Kind.test() on the fixture: ${run.seconds.toFixed(0)}s in all; kind create (3 nodes) ${stepSeconds(run.log, /cluster created/)}s, ` +
+        `chart ${stepSeconds(run.log, /chart installed/)}s, tests ${/\(tests ran in (\d+)s\)/.exec(run.log)?.[1]}s\n${run.log.split("\n").filter((l) => /^[✔✘]/.test(l)).join("\n")}`,
+    );
+    expect(run.passed, run.log).toBe(true);
+    expect(run.summary).toBe("e2e tests passed (go test ./test/e2e/... -timeout 5m -count=1 -v)");
+    // the node image came from the engine (its mirror of kindest/node), not from a registry the daemon pulled
+    expect(run.log).toMatch(/✔ node image kindest\/node:v1\.32\.0: (loaded into the Docker daemon from the engine|already in the Docker daemon)/);
+
+    // three nodes, all Ready, on the Kubernetes the node image was built with
+    const nodes = run.json("nodes.json").items as any[];
+    expect(nodes).toHaveLength(3);
+    for (const n of nodes) {
+      expect(n.status.conditions.find((c: any) => c.type === "Ready").status, n.metadata.name).toBe("True");
+      expect(n.status.nodeInfo.kubeletVersion).toBe("v1.32.0");
+      expect(n.status.nodeInfo.containerRuntimeVersion).toBe("containerd://1.6.20");
+    }
+    // each node's GPU labels and capacity as the emulation ("mix", 4 per node) set them
+    const names = nodeNames(JSON.stringify({ items: nodes }));
+    expect(names).toEqual([`${CLUSTER}-control-plane`, `${CLUSTER}-worker`, `${CLUSTER}-worker2`]);
+    for (const plan of emulatedGpus(names, "mix", 4)) {
+      const n = nodes.find((x) => x.metadata.name === plan.node);
+      expect(n.metadata.labels).toMatchObject(plan.labels);
+      const resource = `${plan.model.vendor}/gpu`;
+      expect(n.status.capacity[resource], `${plan.node} ${resource}`).toBe("4");
+      expect(n.status.allocatable[resource]).toBe("4");
+    }
+    expect(new Set(nodes.map((n) => Object.keys(n.status.capacity).find((k) => k.endsWith("/gpu"))))).toEqual(
+      new Set(["nvidia.com/gpu", "amd.com/gpu", "intel.com/gpu"]),
+    );
+
+    // pod networking on every node (kindnet), cluster DNS up, and the HPAScaleToZero gate on the control plane
+    const system = run.json("kube-system-workloads.json").items as any[];
+    const ready = (p: any) => p.status.conditions?.some((c: any) => c.type === "Ready" && c.status === "True");
+    const kindnet = system.filter((p) => p.kind === "Pod" && p.metadata.name.startsWith("kindnet-"));
+    expect(new Set(kindnet.filter(ready).map((p) => p.spec.nodeName))).toEqual(new Set(names));
+    expect(system.filter((p) => p.kind === "Pod" && p.metadata.name.startsWith("coredns-")).filter(ready)).toHaveLength(2);
+    for (const component of ["kube-apiserver", "kube-controller-manager"]) {
+      const pod = system.find((p) => p.kind === "Pod" && p.metadata.name === `${component}-${CLUSTER}-control-plane`);
+      expect(pod.spec.containers[0].command, component).toContain("--feature-gates=HPAScaleToZero=true");
+    }
+
+    // the chart's Deployment is Ready, running the image the module loaded under the name it gave it
+    const workloads = run.json(`${NAMESPACE}-workloads.json`).items as any[];
+    const deploy = workloads.find((w) => w.kind === "Deployment");
+    expect(deploy.status.readyReplicas).toBe(deploy.spec.replicas);
+    expect(deploy.spec.template.spec.containers[0].image).toBe("localhost/workload-variant-autoscaler:e2e");
+    const pod = workloads.find((w) => w.kind === "Pod" && w.metadata.labels?.["control-plane"] === "controller-manager");
+    expect(ready(pod)).toBe(true);
+    expect(pod.status.containerStatuses[0].image).toBe("localhost/workload-variant-autoscaler:e2e");
+
+    // the fixture's e2e tests ran against that controller, through the port-forward, and passed
+    expect(run.log).toMatch(/--- PASS: TestControllerIsHealthyAndReady/);
+    expect(run.log).toMatch(/--- PASS: TestScalesUpUnderLoad/);
+    expect(run.log).toMatch(/^ok\s+\S+\/test\/e2e\s/m);
   });
 
-  it("Kind.test() runs for real up to `kind create cluster`, which stops at pulling the kindest/node image", async () => {
-    const { seconds, value: result } = await timed(() =>
-      onEngine(async () => {
-        const wva = localWva(fixtureDir);
-        const [kind, image] = await Promise.all([localKind(), wva.image("linux/amd64", "v0.0.9-kind")]);
-        const r = await kind.test(image, dag.directory(), dag.host().directory(fixtureDir), "1m");
-        return { passed: r.passed, summary: r.summary, log: r.log };
-      }),
-    );
-    console.log(`Kind.test() up to the node image pull: ${seconds.toFixed(1)}s`);
-    expect(result.passed).toBe(false);
-    // the summary is kind's own error line, naming the image it could not get
-    expect(result.summary).toMatch(/^could not create the cluster: ERROR: failed to create cluster: failed to pull image "kindest\/node:v1\.32\.0"/);
-    // kind ran against the daemon service and asked it for the node image, which no registry here serves
-    expect(result.log).toContain("Creating cluster \"wva-engine-test\"");
-    // kind read the module's cluster config (a bad one fails before this) and took its node image
-    expect(result.log).toContain("Ensuring node image (kindest/node:v1.32.0)");
-    expect(result.log).toMatch(/failed to pull image "kindest\/node:v1\.32\.0"/);
+  it("a wrong image tag fails at the chart install, saying so, with exportable diagnostics showing why", async () => {
+    const run = await kindRun({ workers: 0, helmSet: ["wva.image.tag=no-such-tag"], installTimeout: "60s" });
+    console.log(`Kind.test() with a wrong image tag: ${run.seconds.toFixed(0)}s; summary: ${run.summary}`);
+    expect(run.passed).toBe(false);
+    // the failing step, and helm's own reason
+    expect(run.summary).toMatch(/^could not install the chart: Error: .*(context deadline exceeded|timed out waiting for the condition)/);
+    expect(run.log).not.toContain("go test ./test/e2e");
+    // the exported diagnostics say it: result.json, the log, the events and pods naming the image that is not there
+    expect(run.json("result.json")).toEqual({ run: "kind", passed: false, summary: run.summary });
+    expect(readFileSync(join(run.diagnostics, "run.log"), "utf8")).toBe(run.log);
+    const events = readFileSync(join(run.diagnostics, `${NAMESPACE}-events.txt`), "utf8");
+    expect(events).toContain('Failed to pull image "localhost/workload-variant-autoscaler:no-such-tag"');
+    const pods = run.json(`${NAMESPACE}-workloads.json`).items.filter((w: any) => w.kind === "Pod");
+    expect(pods[0].status.containerStatuses[0].state.waiting.reason).toMatch(/^(ErrImagePull|ImagePullBackOff)$/);
+    // kind's own logs of the node (kubelet, containerd) are there too
+    expect(existsSync(join(run.diagnostics, "kind-logs", `${CLUSTER}-control-plane`, "kubelet.log"))).toBe(true);
+    expect(readdirSync(join(run.diagnostics, "logs")).some((f) => f.startsWith(`${NAMESPACE}-`))).toBe(true);
   });
 });

@@ -7,7 +7,8 @@
 #   5. the engine's builtin SDK content (build-sdk.sh, cached), so that it loads modules (`dagger call`);
 #   6. the engine, run on the host in a private mount namespace (its resolv.conf and iptables
 #      symlinks stay private to it), talking on a unix socket, given the SDK content's digests;
-#   7. envtest's kube-apiserver, kubectl and etcd, built from the Go module proxy (build-k8s.sh, cached).
+#   7. envtest's kube-apiserver, kubectl and etcd, built from the Go module proxy (build-k8s.sh, cached);
+#   8. the kind node image kindest/node:v1.32.0, assembled here and pushed (build-kind-node.sh, cached).
 # Writes test/engine/.state/env.json (+ env.sh) for the tests. Idempotent: what runs is kept,
 # what was built is reused. down.sh stops what this started.
 set -euo pipefail
@@ -28,6 +29,13 @@ if [[ ! -e /proc/sys/fs/binfmt_misc/register ]]; then
 fi
 [[ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]] || update-binfmts --enable >/dev/null
 grep -q enabled /proc/sys/fs/binfmt_misc/qemu-aarch64
+
+step "inotify limits for Kind's nodes"
+# Each kind node runs systemd, containerd, kubelet and pods, all as root: the default 128 inotify
+# instances per user run out with three nodes ("too many open files"). Raised, never lowered.
+for limit in fs.inotify.max_user_instances=8192 fs.inotify.max_user_watches=524288; do
+  (( $(sysctl -n "${limit%=*}") >= ${limit#*=} )) || sysctl -qw "$limit"
+done
 
 step "engine binaries"
 s=$SECONDS
@@ -57,6 +65,11 @@ fi
   for public in docker.io quay.io gcr.io ghcr.io registry.k8s.io; do
     printf '[registry."%s"]\n  mirrors = ["%s"]\n' "$public" "$WVA_REGISTRY_ADDR"
   done
+  # The engine's default cache cap keeps 20% of the disk free: on a disk fuller than that it
+  # prunes everything above 10% of the disk between tests (the Go build caches, the images built
+  # minutes before), so every test starts cold. The tiers keep about 25 GB of cache; the engine
+  # prunes only when less than 3 GB would stay free.
+  printf '[worker.oci]\n  reservedSpace = "%s"\n  minFreeSpace = "3GB"\n' "${WVA_ENGINE_CACHE_RESERVED:-25GB}"
 } > "$WVA_ENGINE_RUN/engine.toml.want"
 # An engine started with another configuration (e.g. before the mirrors) is started afresh.
 if alive "$WVA_ENGINE_RUN/engine.pid" && ! cmp -s "$WVA_ENGINE_RUN/engine.toml.want" "$WVA_ENGINE_RUN/engine.toml"; then
@@ -206,5 +219,8 @@ SH
 
 step "envtest assets: kube-apiserver, kubectl and etcd from the Go module proxy (build-k8s.sh, cached)"
 "$here/build-k8s.sh" envtest
+
+step "kind node image: Kubernetes from the Go module proxy on Debian, in the registry (build-kind-node.sh, cached)"
+"$here/build-kind-node.sh"
 
 step "ready: engine, registry and images up in $((SECONDS - t0))s"

@@ -126,6 +126,43 @@ describe("the cluster", () => {
     expect(scripts(engine).some((s) => s.includes("kind create cluster --name wva-e2e --config /kind/config.yaml"))).toBe(true);
   });
 
+  test("enables the HPAScaleToZero feature gate by default, as WVA's kind-emulator does; others on request", async () => {
+    const gates = async (k: Kind) => {
+      const { engine } = await withFakeEngine(() => run(k), cluster());
+      return parse(engine.steps("file").find((s) => s.args.name === "kind-config.yaml")!.args.contents).featureGates;
+    };
+    expect(await gates(new Kind())).toEqual({ HPAScaleToZero: true });
+    const k = new Kind();
+    k.featureGates = ["HPAScaleToZero=false", "InPlacePodVerticalScaling=true"];
+    expect(await gates(k)).toEqual({ HPAScaleToZero: false, InPlacePodVerticalScaling: true });
+    k.featureGates = ["HPAScaleToZero"];
+    const { engine, error } = await withFakeEngine(() => run(k), cluster());
+    expect(String(error)).toContain('feature gate "HPAScaleToZero" must look like Name=true');
+    expect(engine.execs()).toEqual([]);
+  });
+
+  test("the node image comes from the engine: docker load of its tarball into the daemon unless the daemon has it", async () => {
+    // a daemon without the image: the engine pulls it (its mirrors), the tarball is loaded and tagged
+    const { engine, result } = await withFakeEngine(() => run(), cluster());
+    const tar = engine.steps("withMountedFile").find((s) => s.args.path === "/images/node.tar")!;
+    const origin = engine.origin(tar.args.source)!;
+    expect(origin.at(-1)!.name).toBe("asTarball");
+    expect(origin.find((s) => s.name === "from")!.args.address).toBe("kindest/node:v1.32.0");
+    const load = scripts(engine).find((s) => s.includes("docker load -i /images/node.tar"))!;
+    expect(load).toContain("docker tag \"$src\" kindest/node:v1.32.0");
+    // loaded before kind create runs
+    const all = scripts(engine);
+    expect(all.findIndex((s) => s.includes("/images/node.tar"))).toBeLessThan(all.findIndex((s) => s.includes("kind create cluster")));
+    expect(result!.log).toContain("✔ node image kindest/node:v1.32.0: loaded into the Docker daemon from the engine");
+    // a daemon that has it (its storage is a cache volume): nothing is exported or loaded
+    const again = await withFakeEngine(
+      () => run(),
+      cluster(0, (e) => e.on((path) => (path.at(-1)!.name === "stdout" && script(lastExec(path)).includes("then echo present; else echo absent") ? "present\n" : undefined))),
+    );
+    expect(again.engine.steps("withMountedFile").map((s) => s.args.path)).not.toContain("/images/node.tar");
+    expect(again.result!.log).toContain("✔ node image kindest/node:v1.32.0: already in the Docker daemon");
+  });
+
   test("the nodes get emulated GPUs through labels and status-subresource patches", async () => {
     const { engine, result } = await withFakeEngine(() => run(), cluster());
     const gpu = scripts(engine).find((s) => s.includes("--subresource=status"))!;
@@ -160,7 +197,7 @@ describe("image, chart and tests", () => {
     const origin = engine.origin(tar.args.source)!;
     expect(origin.at(-1)!.name).toBe("asTarball");
     expect(origin.find((s) => s.name === "from")!.args.address).toBe("registry.local/wva:pr-42");
-    expect(scripts(engine).find((s) => s.includes("docker load"))).toContain("kind load docker-image localhost/workload-variant-autoscaler:e2e --name wva-e2e");
+    expect(scripts(engine).find((s) => s.includes("/images/wva.tar"))).toContain("kind load docker-image localhost/workload-variant-autoscaler:e2e --name wva-e2e");
     const helm = engine.execs().find((a) => a[0] === "helm")!;
     expect(helm.join(" ")).toBe(
       "helm upgrade --install wva /chart --namespace workload-variant-autoscaler-system --create-namespace " +

@@ -9,6 +9,7 @@ import {
   kindConfigYaml,
   kubeconfigServers,
   nodeNames,
+  parseFeatureGates,
   rewriteKubeconfigServer,
 } from "../../dagger/src/lib/kind-config.js";
 import {
@@ -18,6 +19,7 @@ import {
   kindCreateScript,
   kindLoadImageScript,
   newRunId,
+  nodeImageLoadScript,
   shellJoin,
   shellQuote,
 } from "../../dagger/src/lib/e2e-scripts.js";
@@ -41,6 +43,13 @@ describe("kind config", () => {
   it("adds feature gates only when asked", () => {
     expect(cfg.featureGates).toBeUndefined();
     expect(kindConfig({ ...opts, featureGates: { HPAScaleToZero: true } }).featureGates).toEqual({ HPAScaleToZero: true });
+  });
+  it("reads feature gates in kubeadm's Name=true|false form, and refuses anything else", () => {
+    expect(parseFeatureGates(["HPAScaleToZero=true", "InPlacePodVerticalScaling=false"])).toEqual({ HPAScaleToZero: true, InPlacePodVerticalScaling: false });
+    expect(parseFeatureGates([])).toEqual({});
+    for (const bad of ["HPAScaleToZero", "HPAScaleToZero=yes", "hpa=true", "A=true,B=true"]) {
+      expect(() => parseFeatureGates([bad])).toThrow(/must look like Name=true/);
+    }
   });
   it("rejects an unpinned node image, a bad alias or port", () => {
     expect(() => kindConfig({ ...opts, nodeImage: "kindest/node" })).toThrow(/must be pinned/);
@@ -108,7 +117,7 @@ describe("scripts", () => {
   });
   it("every script is valid sh (sh -n) or bash (bash -n)", () => {
     const sh = [
-      kindCreateScript({ cluster: "wva-e2e", configPath: "/kind/config.yaml", kubeconfigPath: "/kind/kubeconfig", wait: "5m" }),
+      kindCreateScript({ cluster: "wva-e2e", configPath: "/kind/config.yaml", kubeconfigPath: "/kind/kubeconfig", wait: "5m", server: "https://kind:6443" }),
       kindLoadImageScript({ cluster: "wva-e2e", tarball: "/images/wva.tar", ref: "localhost/wva:e2e" }),
       diagnosticsScript({ namespaces: ["wva-system", "kube-system"], outDir: "/diagnostics", kindCluster: "wva-e2e" }),
     ];
@@ -116,9 +125,12 @@ describe("scripts", () => {
     execFileSync("bash", ["-n", "-c", e2eTestScript({ namespace: "wva-system", selector: "control-plane=controller-manager", port: 8081, localPort: 18080, goTest: ["go", "test", "./test/e2e/..."], outputFile: "/tmp/o" })]);
   });
   it("the create script replaces a leftover cluster of the same name", () => {
-    const s = kindCreateScript({ cluster: "wva-e2e", configPath: "/kind/config.yaml", kubeconfigPath: "/kind/kubeconfig", wait: "5m" });
+    const s = kindCreateScript({ cluster: "wva-e2e", configPath: "/kind/config.yaml", kubeconfigPath: "/kind/kubeconfig", wait: "5m", server: "https://kind:6443" });
     expect(s.indexOf("kind delete cluster --name wva-e2e")).toBeLessThan(s.indexOf("kind create cluster --name wva-e2e --config /kind/config.yaml"));
-    expect(() => kindCreateScript({ cluster: "wva e2e; rm -rf /", configPath: "/c", kubeconfigPath: "/k", wait: "5m" })).toThrow(/DNS label/);
+    expect(s).toContain("kubectl --kubeconfig /kind/kubeconfig --server https://kind:6443 get nodes -o wide");
+    expect(s).toContain("--retain");
+    expect(() => kindCreateScript({ cluster: "wva e2e; rm -rf /", configPath: "/c", kubeconfigPath: "/k", wait: "5m", server: "https://kind:6443" })).toThrow(/DNS label/);
+    expect(() => kindCreateScript({ cluster: "wva-e2e", configPath: "/c", kubeconfigPath: "/k", wait: "5m", server: "https://kind:6443; reboot" })).toThrow(/server/);
   });
   it("the load script tags whatever docker load reports, then loads it into the nodes", () => {
     const s = kindLoadImageScript({ cluster: "wva-e2e", tarball: "/images/wva.tar", ref: "localhost/wva:e2e" });
@@ -153,6 +165,44 @@ describe("scripts", () => {
   it("run ids differ between runs", () => {
     expect(newRunId(0)).not.toBe(newRunId(0));
     expect(newRunId(36 ** 3)).toMatch(/^1000-[0-9a-f]{6}$/);
+  });
+});
+
+describe("the node image load script, run by sh with a stub docker", () => {
+  /** Runs the script with a `docker` that has the images in `$STORE` (one name per line) and logs its calls. */
+  const run = (have: string[], tarball?: string) => {
+    const dir = mkdtempSync(join(tmpdir(), "wva-node-image-"));
+    writeFileSync(join(dir, "store"), have.map((h) => `${h}\n`).join(""));
+    writeFileSync(
+      join(dir, "docker"),
+      [
+        "#!/bin/sh",
+        'echo "$*" >> "$STORE.calls"',
+        'case $1 in',
+        '  image) grep -qx "$3" "$STORE" ;;',
+        '  load) echo "Loaded image ID: sha256:0123abcd" ;;',
+        '  tag) echo "$3" >> "$STORE" ;;',
+        "esac",
+      ].join("\n"),
+      { mode: 0o755 },
+    );
+    const out = execFileSync("sh", ["-c", nodeImageLoadScript({ ref: "kindest/node:v1.32.0", tarball })], {
+      env: { PATH: `${dir}:/usr/bin:/bin`, STORE: join(dir, "store") },
+      encoding: "utf8",
+    });
+    return { out: out.trim(), calls: readFileSync(join(dir, "store.calls"), "utf8").trim().split("\n") };
+  };
+  it("asks the daemon first: present or absent, loading nothing", () => {
+    expect(run(["kindest/node:v1.32.0"]).out).toBe("present");
+    expect(run([]).out).toBe("absent");
+  });
+  it("loads the tarball and tags what docker load reports with the config's name, only when absent", () => {
+    const absent = run([], "/images/node.tar");
+    expect(absent.out).toBe("loaded");
+    expect(absent.calls).toEqual(["image inspect kindest/node:v1.32.0", "load -i /images/node.tar", "tag sha256:0123abcd kindest/node:v1.32.0"]);
+    const present = run(["kindest/node:v1.32.0"], "/images/node.tar");
+    expect(present.out).toBe("present");
+    expect(present.calls).toEqual(["image inspect kindest/node:v1.32.0"]);
   });
 });
 

@@ -40,15 +40,19 @@ export function assertGoDuration(d: string, what = "timeout"): string {
 
 /**
  * Creates the Kind cluster from the config at `configPath` (deleting a leftover one of the same
- * name first: the Docker daemon's storage may outlive a run) and writes its kubeconfig.
+ * name first: the Docker daemon's storage may outlive a run), writes its kubeconfig and lists the
+ * nodes through `server` (the daemon's alias and the API server port). A cluster
+ * that fails to come up is kept (`--retain`) so that `kind export logs` can collect its nodes' logs.
  */
-export function kindCreateScript(o: { cluster: string; configPath: string; kubeconfigPath: string; wait: string }): string {
+export function kindCreateScript(o: { cluster: string; configPath: string; kubeconfigPath: string; wait: string; server: string }): string {
   assertDnsLabel(o.cluster, "cluster name");
+  if (!/^https:\/\/[a-z0-9.-]+:\d+$/.test(o.server)) throw new Error(`server must look like https://host:port, got ${JSON.stringify(o.server)}`);
   return [
     "set -eu",
     `kind delete cluster --name ${o.cluster} >/dev/null 2>&1 || true`,
-    `kind create cluster --name ${o.cluster} --config ${shellQuote(o.configPath)} --kubeconfig ${shellQuote(o.kubeconfigPath)} --wait ${shellQuote(assertGoDuration(o.wait, "wait"))}`,
-    `kubectl --kubeconfig ${shellQuote(o.kubeconfigPath)} get nodes -o wide`,
+    `kind create cluster --name ${o.cluster} --config ${shellQuote(o.configPath)} --kubeconfig ${shellQuote(o.kubeconfigPath)} --retain --wait ${shellQuote(assertGoDuration(o.wait, "wait"))}`,
+    // kind's kubeconfig names the address the daemon publishes on (0.0.0.0): from here it is the daemon's alias
+    `kubectl --kubeconfig ${shellQuote(o.kubeconfigPath)} --server ${o.server} get nodes -o wide`,
   ].join("\n");
 }
 
@@ -71,6 +75,27 @@ export function kindLoadImageScript(o: { cluster: string; tarball: string; ref: 
     `[ -n "$src" ] || { echo "docker load named no image" >&2; exit 1; }`,
     `docker tag "$src" ${shellQuote(o.ref)}`,
     `kind load docker-image ${shellQuote(o.ref)} --name ${o.cluster}`,
+  ].join("\n");
+}
+
+/**
+ * Makes the Docker daemon hold the kind node image under `ref` (the name kind's config gives
+ * every node), so `kind create cluster` finds it locally and never pulls: prints `present` when
+ * the daemon already has it, otherwise `docker load`s the tarball the engine wrote (which may
+ * carry no name) and tags the loaded image as `ref`, printing `loaded`.
+ */
+export function nodeImageLoadScript(o: { ref: string; tarball?: string }): string {
+  const ref = shellQuote(o.ref);
+  const check = `docker image inspect ${ref} >/dev/null 2>&1`;
+  if (!o.tarball) return `if ${check}; then echo present; else echo absent; fi`;
+  return [
+    "set -eu",
+    `if ${check}; then echo present; exit 0; fi`,
+    `loaded=$(docker load -i ${shellQuote(o.tarball)})`,
+    `src=$(echo "$loaded" | sed -n 's/^Loaded image: //p; s/^Loaded image ID: //p' | tail -n 1)`,
+    `[ -n "$src" ] || { echo "docker load named no image: $loaded" >&2; exit 1; }`,
+    `docker tag "$src" ${ref}`,
+    "echo loaded",
   ].join("\n");
 }
 
@@ -142,6 +167,7 @@ export function diagnosticsScript(o: DiagnosticsOptions): string {
     'mkdir -p "$out/logs"',
     'kubectl version > "$out/version.txt" 2>&1',
     'kubectl get nodes -o wide --show-labels > "$out/nodes.txt" 2>&1',
+    'kubectl get nodes -o json > "$out/nodes.json" 2>/dev/null || rm -f "$out/nodes.json"',
     'kubectl describe nodes > "$out/describe-nodes.txt" 2>&1',
     'kubectl get pods -A -o wide > "$out/pods.txt" 2>&1',
     'kubectl get events -A --sort-by=.lastTimestamp > "$out/events.txt" 2>&1',
@@ -151,6 +177,7 @@ export function diagnosticsScript(o: DiagnosticsOptions): string {
     '  kubectl get variantautoscalings.llmd.ai,hpa -n "$ns" -o yaml > "$out/$ns-autoscaling.yaml" 2>&1',
     '  kubectl describe deployments,statefulsets,pods,hpa,jobs -n "$ns" > "$out/$ns-describe.txt" 2>&1',
     '  kubectl get events -n "$ns" --sort-by=.lastTimestamp > "$out/$ns-events.txt" 2>&1',
+    '  kubectl get deployments,pods -n "$ns" -o json > "$out/$ns-workloads.json" 2>/dev/null || rm -f "$out/$ns-workloads.json"',
     `  for pod in $(kubectl get pods -n "$ns" -o jsonpath='{.items[*].metadata.name}' 2>/dev/null); do`,
     '    kubectl logs -n "$ns" "$pod" --all-containers --prefix --tail=10000 > "$out/logs/$ns-$pod.log" 2>&1',
     '    kubectl logs -n "$ns" "$pod" --all-containers --prefix --previous --tail=10000 > "$out/logs/$ns-$pod.previous.log" 2>/dev/null || rm -f "$out/logs/$ns-$pod.previous.log"',

@@ -19,6 +19,20 @@ export interface KindConfigOptions {
   featureGates?: Record<string, boolean>;
 }
 
+/**
+ * Feature gates from `Name=true|false` strings (the form kubeadm's and kind's `--feature-gates`
+ * take) into kind's `featureGates` map. Throws on anything else, naming the bad entry.
+ */
+export function parseFeatureGates(gates: string[]): Record<string, boolean> {
+  const out: Record<string, boolean> = {};
+  for (const g of gates) {
+    const m = /^([A-Z][A-Za-z0-9]*)=(true|false)$/.exec(g.trim());
+    if (!m) throw new Error(`feature gate ${JSON.stringify(g)} must look like Name=true or Name=false (e.g. HPAScaleToZero=true)`);
+    out[m[1]] = m[2] === "true";
+  }
+  return out;
+}
+
 /** The cluster's name in kubeconfig contexts: Kind prefixes the cluster name with `kind-`. */
 export function kindContext(clusterName: string): string {
   return `kind-${clusterName}`;
