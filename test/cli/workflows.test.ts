@@ -44,6 +44,7 @@ const githubEnv: Record<string, string> = {
 const stepValues: Record<string, string> = {
   TAG: "v0.4.1",
   IMAGE_TAG: "e2e-42-1234",
+  PR_NUMBER: "42",
   CR_USER: engine.registryUser,
   CR_TOKEN: engine.registryPassword,
   GITHUB_TOKEN: "ghs_test_token_not_real",
