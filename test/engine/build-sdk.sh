@@ -134,11 +134,35 @@ if [[ ! -f "$ts/.built" ]]; then
   (cd "$ts" && npm exec --yes --package "yarn@$YARN_VERSION" -- yarn install --frozen-lockfile --non-interactive \
     --silent --cache-folder "$work/yarn-cache" >/dev/null)
   mkdir -p "$ts/out/bin" "$ts/out/bundled_lib"
-  (cd "$ts" && "$bun" build src/module/entrypoint/introspection_entrypoint.ts --compile --outfile out/bin/ts-introspector >/dev/null)
   (cd "$ts" && "$bun" build ./src/index.ts --external=typescript --target=node --outfile out/bundled_lib/core.js >/dev/null)
   (cd "$ts" && node node_modules/typescript/bin/tsc --emitDeclarationOnly \
     && node node_modules/rollup/dist/bin/rollup -c rollup.dts.config.mjs -o out/bundled_lib/core.d.ts --silent)
   touch "$ts/.built"
+fi
+# The introspector is compiled from /src, as upstream's builder does: `bun build --compile` bakes each
+# bundled file's absolute path in as its __filename, and TypeScript looks for its lib.*.d.ts next to
+# typescript.js, so the binary reads them from /src/node_modules/typescript/lib, where the runtime
+# (introspector.go) mounts /typescript-library. Compiled from the cache path it looks in a directory
+# that the bun container lacks, runs without any lib (no Array, Promise, ...) and fails on the first
+# `string[]` ("could not resolve type reference for {}"). /src exists only in a private mount
+# namespace: a tmpfs root with the host's /usr, /etc, /root, /tmp, /dev and /proc, and $ts at /src.
+ts_lib_js=/src/node_modules/typescript/lib/typescript.js
+if ! grep -qaF "$ts_lib_js" "$ts/out/bin/ts-introspector" 2>/dev/null; then
+  step "TypeScript SDK introspector (bun build --compile, from /src)"
+  mkdir -p "$work/srcroot"
+  unshare --mount --propagation private -- bash -c '
+    set -e
+    r=$1
+    mount -t tmpfs tmpfs "$r"
+    for d in usr etc root tmp dev proc; do mkdir "$r/$d"; mount --rbind "/$d" "$r/$d"; done
+    for d in bin sbin lib lib64; do
+      if [[ -L /$d ]]; then cp -P "/$d" "$r/$d"; elif [[ -d /$d ]]; then mkdir "$r/$d"; mount --rbind "/$d" "$r/$d"; fi
+    done
+    mkdir "$r/src" && mount --bind "$2" "$r/src"
+    exec chroot "$r" /bin/bash -c "cd /src && \"\$0\" build src/module/entrypoint/introspection_entrypoint.ts --compile --outfile out/bin/ts-introspector >/dev/null" "$3"
+  ' _ "$work/srcroot" "$ts" "$bun"
+  grep -qaF "$ts_lib_js" "$ts/out/bin/ts-introspector" \
+    || { echo "build-sdk: the introspector does not read TypeScript's libs from $ts_lib_js" >&2; exit 1; }
 fi
 
 # --- the runtime module, copied and patched (each patch is listed in test/engine/README.md) ------------
