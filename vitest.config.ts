@@ -1,6 +1,6 @@
 import { defineConfig } from "vitest/config";
 
-// Four tiers, each a project: `npm test` runs them all, `npm run test:<tier>` one.
+// Five tiers, each a project: `npm test` runs them all, `npm run test:<tier>` one.
 export default defineConfig({
   test: {
     reporters: ["default"],
@@ -22,6 +22,18 @@ export default defineConfig({
           testTimeout: 2_400_000,
           hookTimeout: 2_400_000,
           fileParallelism: false,
+        },
+      },
+      {
+        // The real `dagger` CLI loading the module. It runs after the other tiers (groupOrder), as
+        // its load-time test restarts the engine.
+        test: {
+          name: "cli",
+          include: ["test/cli/**/*.test.ts"],
+          testTimeout: 3_600_000,
+          hookTimeout: 3_600_000,
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
         },
       },
     ],

@@ -19,5 +19,5 @@ bash test/engine/up.sh
 step "Type check (tsc --noEmit, strict, dagger/src and test/)"
 npx tsc -p tsconfig.json --noEmit
 
-step "vitest: unit, module, native, engine"
+step "vitest: unit, module, native, engine, cli"
 npx vitest run "$@"

@@ -3,11 +3,12 @@
 #   1. run-time packages from Debian (install-deps.sh) and binfmt_misc for QEMU;
 #   2. dagger, dagger-engine and dagger-init built from the Go module proxy (build-engine.sh, cached);
 #   3. a local OCI registry on loopback with basic auth (Debian's distribution registry);
-#   4. the engine, run on the host in a private mount namespace (its resolv.conf and iptables
-#      symlinks stay private to it), talking on a unix socket;
-#   5. the base images the pipeline pulls, pushed to that registry (build-images.sh, cached);
-#   6. envtest's kube-apiserver, kubectl and etcd, built from the Go module proxy (build-k8s.sh, cached);
-#   7. the kind node image kindest/node:v1.32.0, assembled here and pushed (build-kind-node.sh, cached).
+#   4. the base images the pipeline pulls, pushed to that registry (build-images.sh, cached);
+#   5. the engine's builtin SDK content (build-sdk.sh, cached), so that it loads modules (`dagger call`);
+#   6. the engine, run on the host in a private mount namespace (its resolv.conf and iptables
+#      symlinks stay private to it), talking on a unix socket, given the SDK content's digests;
+#   7. envtest's kube-apiserver, kubectl and etcd, built from the Go module proxy (build-k8s.sh, cached);
+#   8. the kind node image kindest/node:v1.32.0, assembled here and pushed (build-kind-node.sh, cached).
 # Writes test/engine/.state/env.json (+ env.sh) for the tests. Idempotent: what runs is kept,
 # what was built is reused. down.sh stops what this started.
 set -euo pipefail
@@ -112,8 +113,24 @@ mkdir -p "$DOCKER_CONFIG"
 crane=$(command -v crane || echo "$HOME/go/bin/crane")
 "$crane" auth login "$WVA_REGISTRY_ADDR" -u "$WVA_REGISTRY_USER" -p "$WVA_REGISTRY_PASSWORD" >/dev/null 2>&1
 
+step "base images"
+"$here/build-images.sh"
+
+step "builtin SDK content"
+"$here/build-sdk.sh"
+# The engine finds its builtin SDKs by the manifest digests in its environment (sdk.env): an engine
+# started with other digests (or none) cannot load modules with this content, so it is restarted.
+# That ends every session on it: run up.sh under the exclusive engine lock when the content changed.
+if alive "$WVA_ENGINE_RUN/engine.pid" && ! cmp -s "$WVA_ENGINE_RUN/sdk.env" "$WVA_ENGINE_RUN/engine-sdk.env"; then
+  echo "the running engine was started with other builtin SDK content: restarting it" >&2
+  bash "$here/down.sh"
+  exec bash "$0" "$@"   # down.sh stopped the registry too: bring everything up again
+fi
+
 step "engine on unix://$WVA_ENGINE_SOCK"
 start_engine() {
+  set -a; source "$WVA_ENGINE_RUN/sdk.env"; set +a   # DAGGER_{GO,TYPESCRIPT}_SDK_MANIFEST_DIGEST
+  cp "$WVA_ENGINE_RUN/sdk.env" "$WVA_ENGINE_RUN/engine-sdk.env"
   mkdir -p "$WVA_ENGINE_PREFIX/bin" "$WVA_ENGINE_PREFIX/content" "$WVA_ENGINE_STATE" "$(dirname "$WVA_ENGINE_SOCK")" /run/buildkit
   install -m 0755 "$WVA_ENGINE_BIN/dagger-init" "$WVA_ENGINE_BIN/dagger-engine" "$WVA_ENGINE_PREFIX/bin/"
   install -m 0755 "$(command -v runc)" "$WVA_ENGINE_PREFIX/bin/runc"
@@ -197,11 +214,8 @@ cat > "$WVA_STATE_DIR/env.sh" <<SH
 export _EXPERIMENTAL_DAGGER_CLI_BIN=$WVA_ENGINE_BIN/dagger
 export _EXPERIMENTAL_DAGGER_RUNNER_HOST=unix://$WVA_ENGINE_SOCK
 export DOCKER_CONFIG=$DOCKER_CONFIG
-export DO_NOT_TRACK=1 DAGGER_NO_NAG=1
+export DO_NOT_TRACK=1 DAGGER_NO_NAG=1 DAGGER_NO_UPDATE_CHECK=1
 SH
-
-step "base images"
-"$here/build-images.sh"
 
 step "envtest assets: kube-apiserver, kubectl and etcd from the Go module proxy (build-k8s.sh, cached)"
 "$here/build-k8s.sh" envtest

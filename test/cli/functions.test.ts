@@ -1,0 +1,77 @@
+/**
+ * What a user sees first: `dagger functions` and `--help` in a clone of this repository, and a bad
+ * release tag refused before anything is built. No image defaults are overridden here, so the help
+ * shows the module's own defaults.
+ */
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { copyProject, dagger, gitCheckout, scratch, tail } from "./cli.js";
+
+const dir = scratch("functions");
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const checkout = join(dir, "wva");
+gitCheckout(checkout, copyProject);
+
+/** `name   description` rows of a `dagger functions` / `--help` listing, as a map. */
+function rows(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of text.split("\n")) {
+    const m = /^\s*(\S+)\s{2,}(.*\S)\s*$/.exec(line);
+    if (m) out.set(m[1], m[2]);
+  }
+  return out;
+}
+
+describe("dagger functions and --help", () => {
+  it("dagger functions lists the main functions with their descriptions", async () => {
+    const run = await dagger(["functions"], checkout);
+    expect(run.code, tail(run)).toBe(0);
+    const fns = rows(run.stdout);
+    for (const name of [
+      "ci", "ci-stages", "lint", "lint-fix", "vet", "check-format", "check-generated", "build", "binaries", "test",
+      "coverage", "helm-lint", "image", "publish-image", "chart", "chart-for-release", "release-chart", "release",
+      "commit-chart", "kind", "e2e", "e2e-result", "openshift-e2e", "github", "go",
+    ]) {
+      expect(fns.has(name), `${name} in:\n${run.stdout}`).toBe(true);
+    }
+    expect(fns.get("ci")).toMatch(/^Runs every pull-request check concurrently/);
+    expect(fns.get("release")).toMatch(/^The release: validates the tag/);
+  });
+
+  it("dagger call release --help shows the arguments and their defaults", async () => {
+    const run = await dagger(["call", "release", "--help"], checkout);
+    expect(run.code, tail(run)).toBe(0);
+    const help = run.stdout;
+    expect(help).toMatch(/--tag string\s+Release tag, vMAJOR\.MINOR\.PATCH\[-PRERELEASE\].*\[required\]/);
+    expect(help).toMatch(/--image-repository string\s+Image repository\. \(default "ghcr\.io\/llm-d-incubation\/workload-variant-autoscaler"\)/);
+    expect(help).toMatch(/--chart-registry string\s+OCI repository of the chart\. \(default "oci:\/\/ghcr\.io\/llm-d-incubation\/charts"\)/);
+    expect(help).toMatch(/--platforms strings\s+Platforms of the image index\. \(default \[linux\/amd64,linux\/arm64\]\)/);
+    expect(help).toMatch(/--dry-run\s+Rehearse against an in-engine registry/);
+    expect(help).toMatch(/--password Secret\s+Registry token as a Secret/);
+  });
+
+  it("dagger call --help shows the constructor's image defaults", async () => {
+    const run = await dagger(["call", "--help"], checkout);
+    expect(run.code, tail(run)).toBe(0);
+    for (const [flag, value] of [
+      ["--registry-image", "registry:3.0.0"],
+      ["--base-image", "gcr.io/distroless/static:nonroot"],
+      ["--helm-image", "alpine/helm:3.22.0"],
+      ["--kind-node-image", "kindest/node:v1.32.0"],
+    ]) {
+      expect(run.stdout).toMatch(new RegExp(`${flag} string\\s+.*\\(default "${value.replace(/[./]/g, "\\$&")}"\\)`));
+    }
+  });
+
+  it("release --tag 0.4.1 exits non-zero with the expected form, before anything is built", async () => {
+    const run = await dagger(["call", "release", "--tag", "0.4.1"], checkout);
+    expect(run.code, tail(run)).not.toBe(0);
+    const out = `${run.stdout}\n${run.stderr}`;
+    expect(out).toContain(
+      'invalid release tag "0.4.1": a release tag starts with v; expected vMAJOR.MINOR.PATCH[-PRERELEASE], e.g. v0.4.1 or v0.5.0-rc.1',
+    );
+    // Nothing ran: no container was started for a build, image or chart.
+    expect(out).not.toMatch(/withExec|go build|helm (lint|package|push)|publish/i);
+  });
+});

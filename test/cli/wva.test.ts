@@ -1,0 +1,41 @@
+/**
+ * WVA's own tree (a git checkout of a copy of ../shared/upstream/wva) with this module as `-m`
+ * (a clone of this repository next to it), as the README says: `dagger call -m <module> ci --skip e2e`.
+ *
+ * With `-m`, `defaultPath: "/"` is the module's own repository (Dagger resolves it against the
+ * module's context, not the working directory), so the WVA tree is passed as `--source .`; without
+ * it the error says so.
+ *
+ * WVA's tree does not pass `ci` yet (issue 7): this asserts what the module reports today. When it
+ * passes, the test changes to expect exit 0 and every stage ✔.
+ */
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { upstreamCopy } from "../upstream.js";
+import { copyProject, dagger, gitCheckout, scratch, tail } from "./cli.js";
+
+const dir = scratch("upstream");
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const module = join(dir, "wva-module");
+gitCheckout(module, copyProject);
+const wva = upstreamCopy();
+afterAll(() => rmSync(join(wva, ".."), { recursive: true, force: true }));
+gitCheckout(wva, () => {});
+
+describe("WVA's tree with this module as -m", () => {
+  it("without --source, the source is the module's repository, and ci says what to pass", async () => {
+    const run = await dagger(["call", "-m", module, "ci", "--skip", "e2e"], wva);
+    expect(run.code, tail(run)).not.toBe(0);
+    expect(`${run.stdout}\n${run.stderr}`).toContain("the source has no go.mod at its root; pass --source <a Go module> or --go-version");
+  });
+
+  it("dagger call -m <module> --source . ci --skip e2e runs every stage on WVA's tree", async () => {
+    const run = await dagger(["call", "-m", module, "--source", ".", "ci", "--skip", "e2e"], wva);
+    const out = `${run.stdout}\n${run.stderr}`;
+    console.log(tail(run, 80));
+    // Today (before issue 7): the stages that fail on WVA's tree, named in one error.
+    expect(run.code, tail(run)).not.toBe(0);
+    expect(out).toMatch(/stages failed: /);
+  });
+});
