@@ -113,8 +113,8 @@ export class Image {
 
   /**
    * The image for one platform. From the Dockerfile: built by the engine's BuildKit for `platform`
-   * with the first stage on the build platform (`FROM --platform=$BUILDPLATFORM`, added when the
-   * Dockerfile has none), the Dockerfile's labels kept and version/revision added. Assembled: the
+   * with the first stage on the build platform (the engine's own: `FROM --platform=<it>`, added when
+   * the Dockerfile names none, and written in for `$BUILDPLATFORM`, which Dagger sets to the target), the Dockerfile's labels kept and version/revision added. Assembled: the
    * base for that platform, /manager from the binaries, user 65532:65532, entrypoint /manager.
    * Neither runs anything on the target platform, so no emulation is involved.
    *
@@ -159,7 +159,9 @@ export class Image {
     const buildArgs = Object.entries(values)
       .filter(([name, value]) => value && declared.includes(name))
       .map(([name, value]) => ({ name, value }));
-    return { context: context.withNewFile(CROSS_DOCKERFILE, crossBuildDockerfile(text).text), buildArgs };
+    // the engine's own platform: where the builder stage runs natively
+    const buildPlatform = await dag.defaultPlatform();
+    return { context: context.withNewFile(CROSS_DOCKERFILE, crossBuildDockerfile(text, buildPlatform).text), buildArgs };
   }
 
   private async dockerfileContainer(platform: string): Promise<Container> {

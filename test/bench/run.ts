@@ -172,7 +172,7 @@ function releaseRow(tree: BenchTree): RowSpec {
     prepare: () => writeFileSync(join(dir, tree.goFile), goFileEdit(orig, nonce())),
     measure: async () => session(() => localWva(dir, tree.name === "fixture" ? chart : undefined).release("v0.5.1", true)),
     referenceRun: async () => {
-      const dockerfile = crossBuildDockerfile(readFileSync(join(dir, "Dockerfile"), "utf8")).text;
+      const dockerfile = crossBuildDockerfile(readFileSync(join(dir, "Dockerfile"), "utf8"), "linux/amd64").text;
       const built = await session(async () => {
         const context = dag.host().directory(dir).withNewFile("Dockerfile.cross", dockerfile);
         await Promise.all(["linux/amd64", "linux/arm64"].map((p) => context.dockerBuild({ dockerfile: "Dockerfile.cross", platform: p as never }).sync()));

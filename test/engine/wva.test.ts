@@ -3,6 +3,9 @@
  * its default image references (served by the local registry through the engine's mirrors),
  * on a scratch copy of the tree. The judge of the Go stages and of the Dockerfile image.
  */
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { dag } from "@dagger.io/dagger";
 import { describe, expect, it } from "vitest";
 import { upstreamCopy } from "../upstream.js";
@@ -20,6 +23,7 @@ import {
 } from "./engine.js";
 
 const tree = upstreamCopy();
+const scratch = mkdtempSync(join(tmpdir(), "wva-engine-wva-"));
 const run = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 
 /** The module on the WVA copy, with the envtest binaries built on this machine (no internet here). */
@@ -126,12 +130,15 @@ describe("WVA's Dockerfile image", () => {
         "org.opencontainers.image.revision": "b08b1c77",
       });
     }
-    // The builder stage of the arm64 build is an amd64 container: go build ran natively, cross-compiling.
+    // The builder stage of the arm64 build has the amd64 Go image's files (its uname runs natively,
+    // not under QEMU), and the manager it cross-compiled is aarch64: go build ran on the build platform.
     const builder = await onEngine(async () => {
       const b = await wva().imageBuilder("linux/arm64");
-      return { platform: await b.platform(), machine: (await b.withExec(["uname", "-m"]).stdout()).trim() };
+      const manager = join(scratch, "builder-manager");
+      await b.file("/workspace/manager").export(manager);
+      return { machine: (await b.withExec(["uname", "-m"]).stdout()).trim(), manager: elfMachine(readFileSync(manager)) };
     });
-    expect(builder).toEqual({ platform: "linux/amd64", machine: "x86_64" });
+    expect(builder).toEqual({ machine: "x86_64", manager: "aarch64" });
   });
 
   it("release --tag v0.5.1 --dry-run: WVA's Dockerfile image and chart pushed, pulled back, rendering the pushed image", async () => {

@@ -2,19 +2,36 @@
  * A repository's Dockerfile made to cross-build, the way kubebuilder's `docker-buildx` target does:
  * the first stage (the builder) runs on the build platform, so `go build` cross-compiles with the
  * TARGETOS/TARGETARCH the Dockerfile passes it instead of running under emulation. Pure functions.
+ *
+ * The build platform is written out literally (`FROM --platform=linux/amd64 …`): Dagger's
+ * `dockerBuild` gives the frontend the target platform only, so there `$BUILDPLATFORM` is the
+ * target platform and `FROM --platform=$BUILDPLATFORM` would still run the builder emulated.
  */
 
-/** The Dockerfile with `--platform=$BUILDPLATFORM` on its first FROM, unless that FROM already names a platform. */
-export function crossBuildDockerfile(text: string): { text: string; changed: boolean } {
+const BUILDPLATFORM = /\$\{BUILDPLATFORM\}|\$BUILDPLATFORM\b/g;
+
+/**
+ * The Dockerfile with its builder on `buildPlatform` (the engine's own platform, e.g. linux/amd64):
+ * `--platform=<buildPlatform>` on the first FROM unless that FROM already names a platform, and
+ * `$BUILDPLATFORM` / `${BUILDPLATFORM}` in any FROM's `--platform` replaced by it.
+ */
+export function crossBuildDockerfile(text: string, buildPlatform: string): { text: string; changed: boolean } {
+  if (!/^[a-z0-9]+\/[a-z0-9]+(\/[a-z0-9]+)?$/.test(buildPlatform)) throw new Error(`not a build platform: ${buildPlatform}`);
   const lines = text.split("\n");
+  let first = true;
   for (let i = 0; i < lines.length; i++) {
     const m = /^(\s*FROM)(\s+)(.*)$/i.exec(lines[i]);
     if (!m) continue;
-    if (/(^|\s)--platform[=\s]/i.test(m[3])) return { text, changed: false };
-    lines[i] = `${m[1]} --platform=$BUILDPLATFORM${m[2]}${m[3]}`;
-    return { text: lines.join("\n"), changed: true };
+    if (/(^|\s)--platform[=\s]/i.test(m[3])) {
+      lines[i] = lines[i].replace(BUILDPLATFORM, buildPlatform);
+    } else if (first) {
+      lines[i] = `${m[1]} --platform=${buildPlatform}${m[2]}${m[3]}`;
+    }
+    first = false;
   }
-  throw new Error("the Dockerfile has no FROM instruction");
+  if (first) throw new Error("the Dockerfile has no FROM instruction");
+  const out = lines.join("\n");
+  return { text: out, changed: out !== text };
 }
 
 /** The name of the first stage (`FROM … AS builder` → `builder`), if it has one. */
