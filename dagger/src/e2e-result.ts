@@ -56,7 +56,7 @@ export class E2eResult {
 /** The error text of a failed run: the summary, the last lines of the log, where the diagnostics are. */
 export function failureMessage(kind: string, summary: string, log: string, tailLines = 60): string {
   const tail = log.trimEnd().split("\n").slice(-tailLines).join("\n");
-  const fn = kind === "kind" ? "e2e-result" : "openshift-e2e …";
+  const fn = kind === "kind" ? "e-2-e-result" : "openshift-e-2-e …";
   return (
     `${kind} e2e failed: ${summary}\n--- last ${tailLines} lines of the run log ---\n${tail}\n` +
     `--- diagnostics (events, pod logs, describe output): dagger call ${fn} diagnostics export --path ./e2e-diagnostics`

@@ -70,7 +70,7 @@ export class Wva {
 
   /** Kubernetes version of the envtest binaries; the Makefile's ENVTEST_K8S_VERSION, else derived from go.mod's k8s.io/api. */
   @func()
-  envtestK8sVersion?: string;
+  envtestKubernetesVersion?: string;
 
   /** Path of the Dockerfile the controller image is built from; without one the image is assembled. */
   @func()
@@ -140,7 +140,7 @@ export class Wva {
    * @param kubectlImage Image with kubectl and helm for the e2e runs (kubectl is also put on the unit tests' PATH).
    * @param golangciLintVersion golangci-lint version; default: the Makefile's GOLANGCI_LINT_VERSION, else the workflow's golangci-lint-action version, else v2.15.0.
    * @param envtestVersion setup-envtest version; default: the Makefile's ENVTEST_VERSION, else release-0.<controller-runtime minor>.
-   * @param envtestK8sVersion Kubernetes version of envtest; default: the Makefile's ENVTEST_K8S_VERSION, else 1.<k8s.io/api minor>.
+   * @param envtestKubernetesVersion Kubernetes version of envtest; default: the Makefile's ENVTEST_K8S_VERSION, else 1.<k8s.io/api minor>.
    * @param envtestAssets envtest binaries (kube-apiserver, etcd, kubectl; e.g. setup-envtest's bin dir) to use instead of downloading them.
    * @param dockerfile Path of the Dockerfile the controller image is built from; the image is assembled when it does not exist.
    * @param golangciLintSource A git repository of golangci-lint (with its version tags) that `golangci-lint custom` clones instead of github.com (air-gapped use).
@@ -170,7 +170,7 @@ export class Wva {
     kubectlImage = "alpine/k8s:1.32.1",
     golangciLintVersion?: string,
     envtestVersion?: string,
-    envtestK8sVersion?: string,
+    envtestKubernetesVersion?: string,
     envtestAssets?: Directory,
     dockerfile = "Dockerfile",
     golangciLintSource?: Directory,
@@ -195,7 +195,7 @@ export class Wva {
     this.kubectlImage = kubectlImage;
     this.golangciLintVersion = golangciLintVersion;
     this.envtestVersion = envtestVersion;
-    this.envtestK8sVersion = envtestK8sVersion;
+    this.envtestKubernetesVersion = envtestKubernetesVersion;
     this.envtestAssets = envtestAssets;
     this.dockerfile = dockerfile;
     this.golangciLintSource = golangciLintSource;
@@ -665,7 +665,7 @@ export class Wva {
    * `test-e2e-smoke-with-setup` when the Makefile has it, else `test-e2e`) in a container with its
    * own Docker daemon and the pinned tools WVA's scripts call; the controller image built from
    * the Dockerfile is loaded into that daemon as `IMG` (with `SKIP_BUILD=true`), the kind node
-   * image too. `dagger call e2e-runner run …`, or `e2e` (which picks it when the target sets up its own cluster).
+   * image too. `dagger call e-2-e-runner run …`, or `e2e` (which picks it when the target sets up its own cluster).
    *
    * @param target make target; default: the first of test-e2e-smoke-with-setup, test-e2e the Makefile has.
    * @param env Extra environment for make, `KEY=VALUE` (e.g. `SCALE_TO_ZERO_ENABLED=true`).
@@ -700,7 +700,7 @@ export class Wva {
 
   /**
    * Runs the e2e and returns the result, passed or not, with diagnostics
-   * (`dagger call e2e-result diagnostics export --path ./e2e-diagnostics`). With `mode` auto, a
+   * (`dagger call e-2-e-result diagnostics export --path ./e2e-diagnostics`). With `mode` auto, a
    * repository whose e2e make target sets up its own Kind cluster (WVA's
    * `test-e2e-smoke-with-setup`) runs it in the e2e runner; any other runs on the module's Kind
    * cluster (controller image loaded, chart installed, `go test <packages>`).
@@ -870,7 +870,7 @@ export class Wva {
         golangciLint: this.golangciLintVersion,
         controllerGen: this.controllerGenVersion,
         setupEnvtest: this.envtestVersion,
-        envtestKubernetes: this.envtestK8sVersion,
+        envtestKubernetes: this.envtestKubernetesVersion,
       },
     );
   }

@@ -91,9 +91,9 @@ const calls: Call[] = readdirSync(workflows)
  */
 const plan: { match: RegExp; run?: string; resolve?: string }[] = [
   { match: /^ci --skip e2e$/, run: "" },
-  { match: /^e2e$/, resolve: "a Kind cluster for minutes: it runs for real in the engine tier (test/engine/kind.test.ts, e2e-runner.test.ts)" },
+  { match: /^e-2-e$/, resolve: "a Kind cluster for minutes: it runs for real in the engine tier (test/engine/kind.test.ts, e2e-runner.test.ts)" },
   { match: /^publish-image /, run: `--repository ${local}/${imageRepo}` },
-  { match: /^openshift-e2e /, resolve: "an OpenShift cluster with GPUs" },
+  { match: /^openshift-e-2-e /, resolve: "an OpenShift cluster with GPUs" },
   {
     match: /^release --tag "\$TAG" --skip-chart /,
     run: `--image-repository ${local}/${imageRepo} --plain-http --registry-service tcp://${local}`,

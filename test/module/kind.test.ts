@@ -261,7 +261,7 @@ describe("failures", () => {
     const { error } = await withFakeEngine(async () => (await run()).check(), cluster(1));
     expect(String(error)).toContain("kind e2e failed: e2e tests failed (exit 1)");
     expect(String(error)).toContain("--- FAIL: TestControllerHealthz");
-    expect(String(error)).toContain("dagger call e2e-result diagnostics export --path ./e2e-diagnostics");
+    expect(String(error)).toContain("dagger call e-2-e-result diagnostics export --path ./e2e-diagnostics");
   });
 
   test("bad arguments fail before anything runs", async () => {
@@ -286,7 +286,7 @@ describe("wiring into Wva", () => {
   });
   test("e2e runs the Kind e2e with the controller image of this source and the Go image of its go.mod, and fails with the hint", async () => {
     const { engine, error } = await withFakeEngine(() => new Wva(src()).e2e(), cluster(1));
-    expect(String(error)).toContain("dagger call e2e-result diagnostics export");
+    expect(String(error)).toContain("dagger call e-2-e-result diagnostics export");
     expect(engine.steps("from").map((s) => s.args.address)).toEqual(expect.arrayContaining(["golang:1.26.0", "docker:28.5.1-dind"]));
     const tar = engine.steps("withMountedFile").find((s) => s.args.path === "/images/wva.tar")!;
     expect(engine.origin(tar.args.source)!.some((s) => s.name === "withEntrypoint" || s.name === "withFile")).toBe(true);

@@ -98,7 +98,7 @@ describe("module schema (introspector dry run)", () => {
 
   test("tool versions the repository pins are optional overrides; image defaults are pinned", () => {
     const args = schema.objects.Wva.constructor!.arguments;
-    for (const a of ["goVersion", "goImage", "golangciLintImage", "golangciLintVersion", "controllerGenVersion", "envtestVersion", "envtestK8sVersion", "envtestAssets"]) {
+    for (const a of ["goVersion", "goImage", "golangciLintImage", "golangciLintVersion", "controllerGenVersion", "envtestVersion", "envtestKubernetesVersion", "envtestAssets"]) {
       expect(args[a].isOptional, a).toBe(true);
       expect(args[a].defaultValue, a).toBeUndefined();
     }

@@ -130,7 +130,7 @@ describe("resolvePins", () => {
     );
     expect(pins.golangciLint).toEqual({ version: "v2.9.0", source: "argument --golangci-lint-version" });
     expect(pins.controllerGen.source).toBe("argument --controller-gen-version");
-    expect(pins.envtestKubernetes).toEqual({ version: "1.32", source: "argument --envtest-k8s-version" });
+    expect(pins.envtestKubernetes).toEqual({ version: "1.32", source: "argument --envtest-kubernetes-version" });
     expect(pins.go).toEqual({ version: "1.25.1", source: "argument --go-version" });
   });
 
@@ -138,7 +138,7 @@ describe("resolvePins", () => {
     expect(() => resolvePins({ goMod: GO_MOD, makefile: "GOLANGCI_LINT_VERSION ?= latest-ish\n" })).toThrow(
       /Makefile GOLANGCI_LINT_VERSION: "latest-ish" is not a version/,
     );
-    expect(() => resolvePins({ goMod: GO_MOD }, { envtestKubernetes: "one.thirty" })).toThrow(/argument --envtest-k8s-version/);
+    expect(() => resolvePins({ goMod: GO_MOD }, { envtestKubernetes: "one.thirty" })).toThrow(/argument --envtest-kubernetes-version/);
   });
 
   it("a module without controller-runtime has no envtest pins", () => {

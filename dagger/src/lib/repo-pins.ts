@@ -173,7 +173,7 @@ export function resolvePins(files: RepoFiles, overrides: PinOverrides = {}): Rep
       version: derived.setupEnvtest,
       source: `go.mod sigs.k8s.io/controller-runtime ${mod.requires["sigs.k8s.io/controller-runtime"]}`,
     });
-  const k8s = arg(overrides.envtestKubernetes, "envtest-k8s-version") ?? fromMake("ENVTEST_K8S_VERSION") ??
+  const k8s = arg(overrides.envtestKubernetes, "envtest-kubernetes-version") ?? fromMake("ENVTEST_K8S_VERSION") ??
     (derived && {
       version: derived.kubernetes,
       source: mod.requires["k8s.io/api"]
