@@ -3,7 +3,6 @@ import {
   Changeset,
   Container,
   Directory,
-  ExecError,
   File,
   ReturnType,
   dag,
@@ -23,7 +22,7 @@ import { generationTargets } from "./lib/makefile.js";
 import { goTarget, platformSlug } from "./lib/platform.js";
 import { golangciLintPackage } from "./lib/repo-pins.js";
 import { CUSTOM_GCL_FILES, parseCustomGcl } from "./lib/custom-gcl.js";
-import { execFailure, tail } from "./lib/exec-output.js";
+import { execFailure, isExecLike, tail } from "./lib/exec-output.js";
 
 const SRC = "/src";
 const MOD_CACHE = "/go/pkg/mod";
@@ -406,7 +405,7 @@ export class Go {
     try {
       return await container.withExec(cmd).sync();
     } catch (e) {
-      if (e instanceof ExecError) {
+      if (isExecLike(e)) {
         if (e.exitCode === NO_PACKAGES_EXIT && /no packages left to test/.test(e.stderr)) {
           throw new Error(`no packages left to test after excluding ${this.excludeFromTests.join(", ")}`);
         }
