@@ -131,7 +131,7 @@ export function nativeCiScript(tree: BenchTree, dir: string, scratch: string, to
   const lines = [
     "set -euo pipefail",
     `cd ${q(dir)}`,
-    `golangci-lint run --timeout 10m ./...`,
+    `golangci-lint run ./...`,
     `go vet ./...`,
   ];
   if (tools.controllerGen) {

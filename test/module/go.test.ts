@@ -118,7 +118,7 @@ describe("stages", () => {
       new Wva(source({ "go.mod": GO_MOD }), undefined, undefined, "local/golangci-lint:v2.15.0").lint(),
     );
     expect(engine.steps("from").map((s) => s.args.address)).toEqual(["local/golangci-lint:v2.15.0"]);
-    expect(commands(engine)).toContain("golangci-lint run --timeout 10m ./...");
+    expect(commands(engine)).toContain("golangci-lint run ./...");
   });
 
   test("lintFix returns golangci-lint's fixes as a changeset against the source", async () => {
@@ -129,7 +129,7 @@ describe("stages", () => {
     expect(error).toBeUndefined();
     const chain = engine.chainsWith("changes")[0];
     const exec = chain.find((s) => s.name === "withExec")!;
-    expect(exec.args.args).toEqual(["golangci-lint", "run", "--fix", "--timeout", "10m", "./..."]);
+    expect(exec.args.args).toEqual(["golangci-lint", "run", "--fix", "./..."]);
     expect(exec.args.expect).toBe("ANY");
     expect(chain.map((s) => s.name).slice(-3)).toEqual(["directory", "changes", "id"]);
   });
@@ -325,7 +325,7 @@ describe("ci", () => {
     const elapsed = Date.now() - start;
     expect(error).toBeUndefined();
     const cmds = commands(engine);
-    for (const c of ["golangci-lint run --timeout 10m ./...", "go vet ./...", "go test -v -coverprofile=cover.out"]) {
+    for (const c of ["golangci-lint run ./...", "go vet ./...", "go test -v -coverprofile=cover.out"]) {
       expect(cmds).toContain(c);
     }
     expect(cmds.some((c) => c.startsWith("go build -trimpath"))).toBe(true);
