@@ -39,7 +39,8 @@ export function upstreamCopy(sub = ""): string {
   return dest;
 }
 
-function chmodRecursive(path: string) {
+/** Makes `path` and everything under it writable by its owner (copies of read-only trees). */
+export function chmodRecursive(path: string) {
   const st = statSync(path);
   chmodSync(path, st.mode | 0o200);
   if (st.isDirectory()) for (const name of readdirSync(path)) chmodRecursive(join(path, name));

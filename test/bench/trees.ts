@@ -4,14 +4,14 @@
  * selection, on the host, with the host's warm caches.
  */
 import { spawn } from "node:child_process";
-import { chmodSync, cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, statSync } from "node:fs";
+import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { dag } from "@dagger.io/dagger";
 import type { Wva } from "../../dagger/src/index.js";
 import { envtestAssets, fixtureDir, localWva } from "../engine/engine.js";
-import { upstreamWva } from "../upstream.js";
+import { chmodRecursive, upstreamWva } from "../upstream.js";
 
 export const repo = fileURLToPath(new URL("../../", import.meta.url));
 const repoChart = join(repo, "charts/workload-variant-autoscaler");
@@ -65,14 +65,8 @@ export const wva: BenchTree = {
 export function copyTree(tree: BenchTree, scratch: string): string {
   const dest = join(mkdtempSync(join(scratch, `${tree.name.toLowerCase()}-`)), "src");
   cpSync(tree.origin, dest, { recursive: true });
-  chmodWritable(dest);
+  chmodRecursive(dest);
   return dest;
-}
-
-function chmodWritable(path: string) {
-  const st = statSync(path);
-  chmodSync(path, st.mode | 0o200);
-  if (st.isDirectory()) for (const name of readdirSync(path)) chmodWritable(join(path, name));
 }
 
 /** The module's main object on `dir`, as the engine tests construct it (envtest assets for WVA). */

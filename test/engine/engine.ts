@@ -99,6 +99,18 @@ export async function onEngine<T>(fn: () => Promise<T>): Promise<T> {
   return result as T;
 }
 
+/** The message of what `fn` throws on the engine (undefined when it passes). */
+export async function failure(fn: () => Promise<unknown>): Promise<string | undefined> {
+  return onEngine(async () => {
+    try {
+      await fn();
+      return undefined;
+    } catch (e) {
+      return e instanceof Error ? e.message : String(e);
+    }
+  });
+}
+
 /** A GET against the local registry's API with basic auth; returns status and parsed JSON body. */
 export async function registryGet(
   path: string,

@@ -8,22 +8,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { goFileEdit, nonce, testFileEdit } from "../bench/edits.js";
-import { fixtureDir, localWva, onEngine } from "./engine.js";
+import { failure, fixtureDir, localWva, onEngine } from "./engine.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "wva-inner-loop-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-
-/** What `fn` throws, as text (undefined when it passes). */
-async function failure(fn: () => Promise<unknown>): Promise<string | undefined> {
-  return onEngine(async () => {
-    try {
-      await fn();
-      return undefined;
-    } catch (e) {
-      return e instanceof Error ? e.message : String(e);
-    }
-  });
-}
 
 describe("no stale results after a change", () => {
   const dir = join(scratch, "fixture");

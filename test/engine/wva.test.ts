@@ -13,6 +13,7 @@ import {
   elfMachine,
   engine,
   envtestAssets,
+  failure,
   fileInImage,
   imageConfig,
   imageIndex,
@@ -31,18 +32,6 @@ function wva() {
   const w = localWva(tree);
   w.envtestAssets = dag.host().directory(envtestAssets());
   return w;
-}
-
-/** The message of what `fn` throws (undefined when it passes). */
-async function failure(fn: () => Promise<unknown>): Promise<string | undefined> {
-  return onEngine(async () => {
-    try {
-      await fn();
-      return undefined;
-    } catch (e) {
-      return e instanceof Error ? e.message : String(e);
-    }
-  });
 }
 
 describe("WVA's tree: the PR stages", () => {
