@@ -30,3 +30,16 @@ func TestBenchEdit(t *testing.T) { ${body} }
 export function nonce(): string {
   return `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
 }
+
+/**
+ * The Dockerfile up to its first COPY of anything but go.mod and go.sum: the layers no source
+ * edit touches (base images, the module download). Building it warms what a row's repetitions
+ * share, without a whole build (half an hour when the arm64 builder is emulated).
+ */
+export function dependencyLayers(dockerfile: string): string {
+  const lines = dockerfile.split("\n");
+  const manifests = /^\s*COPY\s+(--\S+\s+)*(go\.(mod|sum)\s+)+\S+\s*$/i;
+  const cut = lines.findIndex((l) => /^\s*COPY\s/i.test(l) && !manifests.test(l));
+  if (cut < 0) throw new Error("the Dockerfile copies no source: no layers to cut before it");
+  return `${lines.slice(0, cut).join("\n").replace(/\n*$/, "")}\n`;
+}

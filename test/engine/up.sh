@@ -145,7 +145,7 @@ start_engine() {
   # ... and the dnsmasq it started, which would keep port 53
   dns_pidfile=/var/run/containers/cni/dnsname/$WVA_ENGINE_NET/pidfile
   if [[ -f "$dns_pidfile" ]] && tr '\0' ' ' < "/proc/$(cat "$dns_pidfile")/cmdline" 2>/dev/null \
-      | grep -q "cni/dnsname/$WVA_ENGINE_NET/dnsmasq.conf"; then
+      | grep -F "cni/dnsname/$WVA_ENGINE_NET/dnsmasq.conf" >/dev/null; then
     kill -TERM "$(cat "$dns_pidfile")" && sleep 0.5
   fi
   cat /proc/sys/net/ipv4/ip_forward > "$WVA_ENGINE_RUN/ip_forward.before"

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
-import { goFileEdit, testFileEdit } from "../bench/edits.js";
-import { figures, markdownTable, parseStageTimes, spread, stageMedians, stageTable, type Row } from "../bench/stats.js";
+import { dependencyLayers, goFileEdit, testFileEdit } from "../bench/edits.js";
+import { figures, markdownTable, mergeRows, parseStageTimes, repsFor, runsLine, spread, stageMedians, stageTable, type Row } from "../bench/stats.js";
 
 describe("the benchmark's edits", () => {
   const go = "// Package scaler decides.\npackage scaler\n\nfunc A() int { return 1 }\n";
@@ -18,6 +18,17 @@ describe("the benchmark's edits", () => {
     expect(testFileEdit(t, "n1")).toMatch(/func TestBenchEdit\(t \*testing\.T\) \{ t\.Log\("benchmark edit n1"\) \}\n$/);
     expect(testFileEdit(t, "n1", true)).toContain('t.Fatal("benchmark edit n1 fails")');
     expect(testFileEdit('package x\n\nimport "testing"\n', "n")).toContain("TestBenchEdit");
+  });
+  test("a Dockerfile's dependency layers end before its first source COPY", () => {
+    const df = [
+      "FROM golang:1.24 AS builder", "ARG TARGETARCH", "WORKDIR /workspace", "COPY go.mod go.mod", "COPY go.sum go.sum",
+      "RUN go mod download", "", "COPY cmd/main.go cmd/main.go", "COPY internal/ internal/", "RUN go build -a -o manager cmd/main.go",
+      "FROM distroless", "COPY --from=builder /workspace/manager .",
+    ].join("\n");
+    expect(dependencyLayers(df)).toBe("FROM golang:1.24 AS builder\nARG TARGETARCH\nWORKDIR /workspace\nCOPY go.mod go.mod\nCOPY go.sum go.sum\nRUN go mod download\n");
+    // both manifests in one COPY, with a flag, are still manifests; `COPY . .` is source
+    expect(dependencyLayers("FROM g\nCOPY --chown=1:1 go.mod go.sum ./\nRUN go mod download\nCOPY . .\n")).toBe("FROM g\nCOPY --chown=1:1 go.mod go.sum ./\nRUN go mod download\n");
+    expect(() => dependencyLayers("FROM g\nRUN true\n")).toThrow(/copies no source/);
   });
   test("files that are not Go, or tests without the testing package, are refused", () => {
     expect(() => goFileEdit("not go\n", "n")).toThrow(/no package clause/);
@@ -57,5 +68,27 @@ describe("the benchmark's figures", () => {
     expect(md[3]).toContain("not measured: dagger call fails");
     expect(stageMedians(rows[0])).toEqual({ lint: 2, test: 4 });
     expect(stageTable(rows).split("\n")[2]).toBe("| fixture | no change | 2.00 s | 4.00 s |");
+  });
+});
+
+describe("partial runs and repetitions", () => {
+  const row = (id: string, run: string, measured?: number): Row => ({
+    id, run, tree: "t", case: id, measured: "m", reference: "r", pairs: measured === undefined ? [] : [{ measured, reference: 1 }],
+  });
+  test("a row measured now replaces the earlier one in its place; others stay; new ones follow", () => {
+    const merged = mergeRows([row("a", "r1", 1), row("b", "r1", 2)], [row("b", "r2", 3), row("c", "r2", 4)]);
+    expect(merged.map((r) => [r.id, r.run, r.pairs[0].measured])).toEqual([["a", "r1", 1], ["b", "r2", 3], ["c", "r2", 4]]);
+    expect(runsLine(merged)).toMatch(/^Rows of 2 runs \(started r1, r2;/);
+    expect(runsLine([row("a", "r1", 1)])).toBe("");
+  });
+  test("a row that failed now does not replace earlier figures; a new failed row is listed", () => {
+    const merged = mergeRows([row("a", "r1", 1)], [row("a", "r2"), row("z", "r2")]);
+    expect(merged.map((r) => [r.id, r.run])).toEqual([["a", "r1"], ["z", "r2"]]);
+  });
+  test("repetitions per row, else the default; a malformed override is refused", () => {
+    expect(repsFor("wva/arm64/go-file", 3, "wva/arm64/go-file=1, fixture/ci/go-file=5")).toBe(1);
+    expect(repsFor("fixture/ci/go-file", 3, "wva/arm64/go-file=1,fixture/ci/go-file=5")).toBe(5);
+    expect(repsFor("wva/ci/go-file", 3, "wva/arm64/go-file=1")).toBe(3);
+    expect(() => repsFor("x", 3, "wva/arm64/go-file")).toThrow(/not id=count/);
   });
 });
