@@ -283,37 +283,41 @@ it("benchmark", async () => {
     const first = selected.find((s) => s.id.startsWith(`${tree.name.toLowerCase()}/ci/`));
     if (first && !first.warmup) first.warmup = 1;
   }
+  const latest = join(results, "latest.json");
+  const earlier: Row[] =
+    process.env.WVA_BENCH_MERGE === "1" && existsSync(latest) ? (JSON.parse(readFileSync(latest, "utf8")) as { rows: Row[] }).rows : [];
+  const m = machine();
+  const stamp = started.toISOString().replace(/[:.]/g, "-");
+  mkdirSync(results, { recursive: true });
+  // written after every row, so that a run cut short keeps what it measured
+  const write = (rows: Row[]) => {
+    const table = mergeRows(earlier, rows);
+    const md = [
+      `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Linux ${m.kernel}; ${m.go}; Dagger ${m.dagger}.`,
+      `Run ${started.toISOString()}, ${defaultReps} repetitions a row unless n says otherwise (load average 1 min at the row's start→end shown).`,
+      runsLine(table),
+      "",
+      markdownTable(table),
+      "",
+      "Per-stage wall time of `ci` (its own summary, medians):",
+      "",
+      stageTable(table),
+      "",
+    ].join("\n");
+    const json = JSON.stringify({ machine: m, reps: defaultReps, rows: table.map((r) => ({ ...r, figures: figures(r) })) }, null, 2);
+    for (const name of [`bench-${stamp}`, "latest"]) {
+      writeFileSync(join(results, `${name}.md`), md);
+      writeFileSync(join(results, `${name}.json`), json);
+    }
+    return md;
+  };
   const rows: Row[] = [];
   for (const spec of selected) {
     console.log(`${spec.id} (load ${loadavg()[0].toFixed(1)})`);
     rows.push(await measureRow(spec, started.toISOString()));
+    write(rows);
   }
-  const latest = join(results, "latest.json");
-  const table =
-    process.env.WVA_BENCH_MERGE === "1" && existsSync(latest)
-      ? mergeRows((JSON.parse(readFileSync(latest, "utf8")) as { rows: Row[] }).rows, rows)
-      : rows;
-  const m = machine();
-  const md = [
-    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Linux ${m.kernel}; ${m.go}; Dagger ${m.dagger}.`,
-    `Run ${started.toISOString()}, ${defaultReps} repetitions a row unless n says otherwise (load average 1 min at the row's start→end shown).`,
-    runsLine(table),
-    "",
-    markdownTable(table),
-    "",
-    "Per-stage wall time of `ci` (its own summary, medians):",
-    "",
-    stageTable(table),
-    "",
-  ].join("\n");
-  mkdirSync(results, { recursive: true });
-  const stamp = started.toISOString().replace(/[:.]/g, "-");
-  const json = JSON.stringify({ machine: m, reps: defaultReps, rows: table.map((r) => ({ ...r, figures: figures(r) })) }, null, 2);
-  for (const name of [`bench-${stamp}`, "latest"]) {
-    writeFileSync(join(results, `${name}.md`), md);
-    writeFileSync(join(results, `${name}.json`), json);
-  }
-  console.log(`\n${md}\nwritten: ${join(results, `bench-${stamp}.md`)} and .json`);
+  console.log(`\n${write(rows)}\nwritten: ${join(results, `bench-${stamp}.md`)} and .json`);
   rmSync(scratch, { recursive: true, force: true });
   // a row that failed (not one the machine cannot measure by design) fails the benchmark
   const failed = rows.filter((r) => r.notMeasured && r.tree !== "module");
