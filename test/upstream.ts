@@ -6,8 +6,12 @@
 import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 
-export const upstreamWva = process.env.WVA_UPSTREAM ?? "/work/shared/upstream/wva";
+/** The machine's shared material: WVA_SHARED, else ../shared next to this checkout, else /work/shared (as test/engine/layout.sh). */
+const sibling = fileURLToPath(new URL("../../shared", import.meta.url));
+export const shared = process.env.WVA_SHARED ?? (existsSync(sibling) ? sibling : "/work/shared");
+export const upstreamWva = process.env.WVA_UPSTREAM ?? join(shared, "upstream/wva");
 
 function check(): string {
   if (!existsSync(join(upstreamWva, "go.mod"))) {

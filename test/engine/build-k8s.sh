@@ -28,7 +28,6 @@ source "$here/layout.sh"
 
 ENVTEST_K8S_VERSION=${ENVTEST_K8S_VERSION:-v1.34.1}
 NODE_K8S_VERSION=${NODE_K8S_VERSION:-v1.32.0}
-WVA_THIRD_PARTY=${WVA_THIRD_PARTY:-$(cd "$here/../../.." && pwd)/shared/third_party}
 KINDNETD_SRC=$WVA_THIRD_PARTY/kind/kindnetd-v0.23.0
 NODE_COMPONENTS=(kubeadm kubelet kubectl kube-apiserver kube-controller-manager kube-scheduler kube-proxy)
 

@@ -19,7 +19,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/layout.sh"
 
 NODE_K8S_VERSION=${NODE_K8S_VERSION:-v1.32.0}
-WVA_THIRD_PARTY=${WVA_THIRD_PARTY:-$(cd "$here/../../.." && pwd)/shared/third_party}
 KIND_BASE=$WVA_THIRD_PARTY/kind/base-v0.26.0
 KIND_NODEIMAGE=$WVA_THIRD_PARTY/kind/nodeimage-v0.23.0
 MIRROR=${DEBIAN_MIRROR:-$(sed -n 's/^URIs: //p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1)}

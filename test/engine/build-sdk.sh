@@ -31,7 +31,7 @@ NPM_VERSION=11.8.0     # config.go NpmDefaultVersion (the runtime reinstalls npm
 YARN_VERSION=1.22.22   # config.go YarnDefaultVersion (modules without a lockfile use yarn)
 BUN_VERSION=1.3.0      # tsdistconsts.DefaultBunVersion
 TSX_VERSION=4.15.6     # the tsx the upstream engine image bundles
-THIRD_PARTY=${WVA_THIRD_PARTY:-$repo/../shared/third_party}
+THIRD_PARTY=$WVA_THIRD_PARTY   # layout.sh
 runtime_src=$THIRD_PARTY/dagger-typescript-runtime
 
 src=$WVA_ENGINE_CACHE/src-$DAGGER_VERSION/main

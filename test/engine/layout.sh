@@ -11,6 +11,14 @@ WVA_ENGINE_SOCK=${WVA_ENGINE_SOCK:-/run/wva-dagger/engine.sock}
 WVA_ENGINE_NET=${WVA_ENGINE_NET:-dagger}
 WVA_ENGINE_CIDR=${WVA_ENGINE_CIDR:-10.87.0.0/16}
 _engine_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# The machine's shared material (WVA's snapshot, third-party sources the build scripts use):
+# ../shared next to the checkout when there is one, else /work/shared (a clone made elsewhere,
+# as CI's may be); WVA_SHARED and WVA_THIRD_PARTY override.
+if [[ -z ${WVA_SHARED:-} ]]; then
+  WVA_SHARED=$(cd "$_engine_dir/../../.." && pwd)/shared
+  [[ -d $WVA_SHARED ]] || WVA_SHARED=/work/shared
+fi
+WVA_THIRD_PARTY=${WVA_THIRD_PARTY:-$WVA_SHARED/third_party}
 # The build is keyed by the version, these paths and the build recipe (script + stubs).
 _layout_hash=$( { printf '%s\n' "$WVA_ENGINE_PREFIX" "$WVA_ENGINE_STATE" "$WVA_ENGINE_SOCK";
   cat "$_engine_dir/build-engine.sh" "$_engine_dir"/stubs/*/*.go "$_engine_dir"/stubs/*/*/*.go; } | sha256sum | cut -c1-8)

@@ -1,4 +1,6 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect, test } from "vitest";
@@ -34,4 +36,20 @@ test("no pipefail script pipes a command into grep -q (grep's early exit kills t
       .map(({ line, n }) => `${relative(repo, f)}:${n}: ${line.trim()}`);
   });
   expect(offenders).toEqual([]);
+});
+
+test("a clone anywhere finds the machine's shared material (the SDK runtime, kind's sources); WVA_SHARED overrides", () => {
+  // Found on a cold machine: a clone in /tmp looked for /tmp/…/shared/third_party and build-sdk.sh stopped.
+  const clone = mkdtempSync(join(tmpdir(), "wva-clone-"));
+  mkdirSync(join(clone, "p/test/engine"), { recursive: true });
+  for (const f of ["layout.sh", "build-engine.sh"]) cpSync(join(repo, "test/engine", f), join(clone, "p/test/engine", f));
+  const third = (env: Record<string, string> = {}) =>
+    execFileSync("bash", ["-c", 'source "$1"; echo "$WVA_THIRD_PARTY"', "_", join(clone, "p/test/engine/layout.sh")], {
+      encoding: "utf8",
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    }).trim();
+  const found = third();
+  expect(existsSync(join(found, "dagger-typescript-runtime")) && existsSync(join(found, "kind"))).toBe(true);
+  expect(third({ WVA_SHARED: "/elsewhere" })).toBe("/elsewhere/third_party");
+  rmSync(clone, { recursive: true, force: true });
 });
