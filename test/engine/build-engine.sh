@@ -9,7 +9,10 @@
 #   - dagger.io/dagger (sdk/go) is downloaded from the proxy at the same version;
 #   - github.com/dagger/dagger/engine/distconsts is not served by the proxy at any version, so this
 #     script GENERATES it: a handful of string constants describing the engine layout that up.sh
-#     assembles (where runc and dagger-init live, the state dir, the socket, ...).
+#     assembles (where runc and dagger-init live, the state dir, the socket, ...). Its custom-CA
+#     directory is the engine's own ($WVA_ENGINE_PREFIX/ca-certificates, see up.sh), not the host's
+#     /usr/local/share/ca-certificates: the engine installs every certificate it finds there into each
+#     container it runs, around each exec (two update-ca-certificates runs: ~2 s an exec here).
 # Three dependencies at the versions v0.21.8 pins are refused by the proxy here (403), so:
 #   - github.com/vito/tuist (+ /teav1), the interactive TUI toolkit: replaced by stubs/tuist, a
 #     headless stand-in with the API the CLI uses (the plain, non-TTY frontend that SDKs use is intact);
@@ -55,7 +58,7 @@ const (
 	EngineDefaultStateDir            = "$WVA_ENGINE_STATE"
 	DefaultEngineSockAddr            = "unix://$WVA_ENGINE_SOCK"
 	EngineContainerBuiltinContentDir = "$WVA_ENGINE_PREFIX/content"
-	EngineCustomCACertsDir           = "/usr/local/share/ca-certificates"
+	EngineCustomCACertsDir           = "$WVA_ENGINE_PREFIX/ca-certificates"
 	EngineContainerName              = "wva-dagger-engine"
 	OCIVersionAnnotation             = "org.opencontainers.image.version"
 

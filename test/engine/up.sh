@@ -70,6 +70,9 @@ fi
   # minutes before), so every test starts cold. The tiers keep about 25 GB of cache; the engine
   # prunes only when less than 3 GB would stay free.
   printf '[worker.oci]\n  reservedSpace = "%s"\n  minFreeSpace = "3GB"\n' "${WVA_ENGINE_CACHE_RESERVED:-25GB}"
+  # not configuration the engine reads, but what it was started with: another build of its binaries
+  # or other custom CAs restart it too
+  printf '# binaries: %s\n# custom CAs: %s\n' "$WVA_ENGINE_BIN" "${WVA_ENGINE_CA_CERTS:-none}"
 } > "$WVA_ENGINE_RUN/engine.toml.want"
 # An engine started with another configuration (e.g. before the mirrors) is started afresh.
 if alive "$WVA_ENGINE_RUN/engine.pid" && ! cmp -s "$WVA_ENGINE_RUN/engine.toml.want" "$WVA_ENGINE_RUN/engine.toml"; then
@@ -134,6 +137,13 @@ start_engine() {
   mkdir -p "$WVA_ENGINE_PREFIX/bin" "$WVA_ENGINE_PREFIX/content" "$WVA_ENGINE_STATE" "$(dirname "$WVA_ENGINE_SOCK")" /run/buildkit
   install -m 0755 "$WVA_ENGINE_BIN/dagger-init" "$WVA_ENGINE_BIN/dagger-engine" "$WVA_ENGINE_PREFIX/bin/"
   install -m 0755 "$(command -v runc)" "$WVA_ENGINE_PREFIX/bin/runc"
+  # Custom CAs the engine installs into every container, around every exec: none by default, since
+  # the images built here already trust the host's bundle (build-images.sh); injecting the host's
+  # proxy CAs cost two update-ca-certificates runs, ~2 s, per exec. WVA_ENGINE_CA_CERTS=<dir> sets them.
+  rm -rf "$WVA_ENGINE_PREFIX/ca-certificates" && mkdir -p "$WVA_ENGINE_PREFIX/ca-certificates"
+  if [[ -n ${WVA_ENGINE_CA_CERTS:-} ]]; then
+    cp -L "$WVA_ENGINE_CA_CERTS"/*.crt "$WVA_ENGINE_PREFIX/ca-certificates/"
+  fi
   # CNI plugins: Debian's, with Dagger's own dnsname in place of the containers/dnsname one
   rm -rf "$WVA_ENGINE_PREFIX/cni" && mkdir -p "$WVA_ENGINE_PREFIX/cni"
   for plugin in bridge loopback firewall host-local portmap tuning; do
