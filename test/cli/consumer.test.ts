@@ -4,7 +4,7 @@
  * `dag.wva(…).build(…)` through its generated bindings. `dagger call` on it lints and builds the
  * fixture controller through wva and returns the binary.
  */
-import { readFileSync, rmSync } from "node:fs";
+import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { copyProject, dagger, elfMachine, gitCheckout, runBinary, scratch, tail } from "./cli.js";
@@ -24,8 +24,13 @@ describe("a module that depends on wva", () => {
 
   it("dagger call on the consumer runs wva's lint and build and returns the binary", async () => {
     const out = join(dir, "manager");
+    // the fixture controller with a file no earlier run had: the engine keeps function calls
+    // cached across sessions, and a cached call would show none of wva's execs in the log
+    const controller = join(dir, "controller");
+    cpSync(join(checkout, "test/fixtures/wva-fixture"), controller, { recursive: true });
+    writeFileSync(join(controller, "RUN_ID"), `${Date.now()}-${Math.random()}\n`);
     const run = await dagger(
-      ["-m", consumer, "call", "binary", "export", "--path", out],
+      ["-m", consumer, "call", "binary", "--source", controller, "export", "--path", out],
       checkout,
     );
     expect(run.code, tail(run)).toBe(0);
