@@ -15,5 +15,6 @@ engine_running() {
 if ! engine_running; then
   trap 'bash test/engine/down.sh || true' EXIT
 fi
-bash test/engine/up.sh
+# the arm64 row's reference emulates WVA's arm64 builder: it pulls golang images for linux/arm64 too
+WVA_GO_IMAGE_ARM64=1 bash test/engine/up.sh
 npx vitest run --config test/bench/vitest.config.ts

@@ -3,7 +3,8 @@
 # registry with crane. Each image is rebuilt only when its recipe changed (a stamp under
 # $WVA_ENGINE_CACHE/images) or the registry lost it. Writes the references to .state/images.json.
 #   golang:<go>            Debian bookworm + Go from the proxy's toolchain module, gcc for -race, git, make;
-#                          linux/amd64 + linux/arm64 (arm64 bookworm root filesystem): for the fixture's Go
+#                          linux/amd64 (+ linux/arm64 with WVA_GO_IMAGE_ARM64=1: an arm64 bookworm whose
+#                          debootstrap runs under QEMU, which only the benchmark's emulated builder pulls): for the fixture's Go
 #                          (1.26.8), WVA's go.mod (1.24.0), and WVA's Dockerfile builder
 #                          quay.io/projectquay/golang:1.24 (Go 1.24.13, the newest 1.24 the proxy serves)
 #   alpine/k8s:1.32.1      the helm image + kubectl v1.32.3 (the official binary, from the npm package
@@ -46,15 +47,24 @@ c() { "$crane" --insecure "$@" 2>>"$work/crane.log"; }
 trap 'echo "build-images failed; last crane output:" >&2; tail -15 "$work/crane.log" >&2' ERR
 
 recipe_hash=$(sha256sum "$0" | cut -c1-12)
-# fresh <name> <ref>: true when <ref> is in the registry and was built by this recipe.
-fresh() { [[ "$(cat "$work/$1.stamp" 2>/dev/null)" == "$recipe_hash $2" ]] && c digest "$2" >/dev/null 2>&1; }
-stamp() { echo "$recipe_hash $2" > "$work/$1.stamp"; }
-# image <name> <ref> <build function>: builds <ref> unless this recipe already built it, and says which.
+# The golang images' platforms. The module builds every image's builder on the build platform, so
+# only an emulated builder (the benchmark's reference, test/bench/run.sh) pulls an arm64 golang.
+go_arches=amd64
+[[ ${WVA_GO_IMAGE_ARM64:-} == 1 ]] && go_arches="amd64 arm64"
+# fresh <name> <ref> [<platforms>]: true when <ref> is in the registry and was built by this recipe
+# (with at least these platforms).
+fresh() {
+  local have; have=$(cat "$work/$1.stamp" 2>/dev/null) || return 1
+  [[ $have == "$recipe_hash $2" || $have == "$recipe_hash $2 ${3:-}"* ]] \
+    && c digest "$2" >/dev/null 2>&1
+}
+stamp() { echo "$recipe_hash $2${3:+ $3}" > "$work/$1.stamp"; }
+# image <name> <ref> <build function> [<platforms>]: builds <ref> unless this recipe already built it, and says which.
 image() {
-  if fresh "$1" "$2"; then echo "image $2: reusing"; return; fi
+  if fresh "$1" "$2" "${4:-}"; then echo "image $2: reusing"; return; fi
   local s=$SECONDS
   "$3"
-  stamp "$1" "$2"
+  stamp "$1" "$2" "${4:-}"
   echo "image $2: built in $((SECONDS - s))s"
 }
 tarball() { tar --numeric-owner --owner=0 --group=0 -C "$1" -cf "$2" .; }
@@ -80,9 +90,15 @@ rootfs() { # rootfs <name> <packages,comma,separated> [arch]
   echo "$dir.tar"
 }
 
-# A Go-built tool from the module proxy, cached by version: gotool <dir> <pkg@version>
+# A Go-built tool from the module proxy, cached by version: gotool <name>-<version> <pkg@version>.
+# test/tools/install.sh builds the same versions (static, CGO_ENABLED=0) into the same directory
+# names: its build is used when it is there (a cold machine compiled helm, helm-docs, crane and
+# the registry twice, ~4 min).
+tools_cache=${WVA_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/wva-tools}
 gotool() {
-  local bin="$WVA_ENGINE_CACHE/tools/$1"
+  local bin="$WVA_ENGINE_CACHE/tools/$1" name=${2%@*}
+  name=${name##*/}
+  if [[ -x "$tools_cache/$1/$name" ]]; then echo "$tools_cache/$1"; return; fi
   if [[ ! -d "$bin" ]]; then
     GOTOOLCHAIN=local CGO_ENABLED=0 GOBIN="$bin.tmp" go install -trimpath -ldflags "-s -w" "$2"
     mv "$bin.tmp" "$bin"
@@ -104,8 +120,8 @@ dind_ref=$reg/library/docker:$DOCKER_VERSION-dind
 # --- golang, linux/amd64 + linux/arm64 --------------------------------------------------------------
 # go_image <go version> <ref>: bookworm (of each arch) + Go from golang.org/toolchain, as an index
 go_image() {
-  local version=$1 ref=$2 arch
-  for arch in amd64 arm64; do
+  local version=$1 ref=$2 arch manifests=()
+  for arch in $go_arches; do
     local base tc layer="$work/go$version-$arch"
     base=$(rootfs go "ca-certificates,git,gcc,libc6-dev,make,openssh-client,curl" "$arch")
     if [[ ! -f "$layer.tar" ]]; then
@@ -120,15 +136,16 @@ go_image() {
     c mutate "$ref-$arch" -t "$ref-$arch" --set-platform "linux/$arch" --workdir /go --cmd bash \
       -e PATH=/go/bin:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
       -e GOPATH=/go -e GOLANG_VERSION="$version" -e GOTOOLCHAIN=local >/dev/null
+    manifests+=(-m "$ref-$arch")
   done
-  c index append -m "$ref-amd64" -m "$ref-arm64" -t "$ref" >/dev/null
+  c index append "${manifests[@]}" -t "$ref" >/dev/null
 }
 build_golang() { go_image "$GO_VERSION" "$golang_ref"; }
 build_wva_golang() { go_image "$WVA_GO_VERSION" "$wva_golang_ref"; }
 build_quay_golang() { go_image "$QUAY_GO_VERSION" "$quay_golang_ref"; }
-image golang "$golang_ref" build_golang
-image wva-golang "$wva_golang_ref" build_wva_golang
-image quay-golang "$quay_golang_ref" build_quay_golang
+image golang "$golang_ref" build_golang "$go_arches"
+image wva-golang "$wva_golang_ref" build_wva_golang "$go_arches"
+image quay-golang "$quay_golang_ref" build_quay_golang "$go_arches"
 
 # --- distroless-style static base, two platforms --------------------------------------------------
 build_static() {

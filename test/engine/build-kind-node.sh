@@ -43,7 +43,28 @@ c() { "$crane" --insecure "$@" 2>>"$log"; }
 trap 'echo "build-kind-node failed; the end of $log:" >&2; tail -25 "$log" >&2' ERR
 t0=$SECONDS
 
+# rootfs <name> <packages>: a debootstrap'd Debian bookworm, cached by package list and mirror
+rootfs() {
+  local dir="$work/rootfs-$1" k="$MIRROR $2"
+  if [[ "$(cat "$dir.key" 2>/dev/null)" != "$k" ]]; then
+    local s=$SECONDS
+    rm -rf "$dir" "$dir.key"
+    debootstrap --variant=minbase --include="$2" bookworm "$dir" "$MIRROR" >>"$work/debootstrap-$1.log" 2>&1 \
+      || { tail -20 "$work/debootstrap-$1.log" >&2; return 1; }
+    cp /etc/ssl/certs/ca-certificates.crt "$dir/etc/ssl/certs/ca-certificates.crt"
+    # as kind's clean-install: no package caches, docs or man pages
+    rm -rf "$dir"/var/cache/apt/archives/*.deb "$dir"/var/lib/apt/lists/* "$dir"/var/log/* \
+      "$dir"/usr/share/doc/* "$dir"/usr/share/man/* "$dir"/usr/share/locale/*
+    echo "$k" > "$dir.key"
+    echo "  rootfs $1: debootstrap in $((SECONDS - s))s" >&2
+  fi
+  echo "$dir"
+}
+# The two root filesystems download and unpack Debian packages while Kubernetes compiles.
+( rootfs images "$IMAGES_PACKAGES" && rootfs node "$NODE_PACKAGES" ) >/dev/null &
+rootfs_pid=$!
 bash "$here/build-k8s.sh" node
+wait "$rootfs_pid" || { echo "debootstrap of the node's root filesystems failed" >&2; exit 1; }
 bin=$(jq -er .nodeBinDir "$WVA_STATE_DIR/k8s.json")
 versions=$(jq -c .nodeVersions "$WVA_STATE_DIR/k8s.json")
 etcd_version=$(jq -er .etcd <<<"$versions")
@@ -61,23 +82,6 @@ if [[ "$(cat "$work/node-$NODE_K8S_VERSION.stamp" 2>/dev/null)" == "$key $ref" ]
   exit 0
 fi
 echo "image $ref: building (kubeadm's images: ${kubeadm_images[*]})"
-
-# rootfs <name> <packages>: a debootstrap'd Debian bookworm, cached by package list and mirror
-rootfs() {
-  local dir="$work/rootfs-$1" k="$MIRROR $2"
-  if [[ "$(cat "$dir.key" 2>/dev/null)" != "$k" ]]; then
-    local s=$SECONDS
-    rm -rf "$dir" "$dir.key"
-    debootstrap --variant=minbase --include="$2" bookworm "$dir" "$MIRROR" >>"$log" 2>&1
-    cp /etc/ssl/certs/ca-certificates.crt "$dir/etc/ssl/certs/ca-certificates.crt"
-    # as kind's clean-install: no package caches, docs or man pages
-    rm -rf "$dir"/var/cache/apt/archives/*.deb "$dir"/var/lib/apt/lists/* "$dir"/var/log/* \
-      "$dir"/usr/share/doc/* "$dir"/usr/share/man/* "$dir"/usr/share/locale/*
-    echo "$k" > "$dir.key"
-    echo "  rootfs $1: debootstrap in $((SECONDS - s))s" >&2
-  fi
-  echo "$dir"
-}
 
 # --- the pod images: one root filesystem with every binary, one name (and entrypoint) each ----------
 s=$SECONDS

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Brings up a real Dagger engine on this machine, for test/engine:
 #   1. run-time packages from Debian (install-deps.sh) and binfmt_misc for QEMU;
-#   2. dagger, dagger-engine and dagger-init built from the Go module proxy (build-engine.sh, cached);
-#   3. a local OCI registry on loopback with basic auth (Debian's distribution registry);
-#   4. the base images the pipeline pulls, pushed to that registry (build-images.sh, cached);
+#   2. a local OCI registry on loopback with basic auth (Debian's distribution registry);
+#   3. the base images the pipeline pulls, pushed to that registry (build-images.sh, cached), in the
+#      background while
+#   4. dagger, dagger-engine and dagger-init are built from the Go module proxy (build-engine.sh, cached);
 #   5. the engine's builtin SDK content (build-sdk.sh, cached), so that it loads modules (`dagger call`);
 #   6. the engine, run on the host in a private mount namespace (its resolv.conf and iptables
 #      symlinks stay private to it), talking on a unix socket, given the SDK content's digests;
-#   7. envtest's kube-apiserver, kubectl and etcd, built from the Go module proxy (build-k8s.sh, cached);
-#   8. the kind node image kindest/node:v1.32.0, assembled here and pushed (build-kind-node.sh, cached).
+#   7. in the background from 5 on: envtest's kube-apiserver, kubectl and etcd, built from the Go
+#      module proxy (build-k8s.sh, cached), then the kind node image kindest/node:v1.32.0, assembled
+#      here and pushed (build-kind-node.sh, cached).
 # Writes test/engine/.state/env.json (+ env.sh) for the tests. Idempotent: what runs is kept,
 # what was built is reused. down.sh stops what this started.
 set -euo pipefail
@@ -37,10 +39,6 @@ for limit in fs.inotify.max_user_instances=8192 fs.inotify.max_user_watches=5242
   (( $(sysctl -n "${limit%=*}") >= ${limit#*=} )) || sysctl -qw "$limit"
 done
 
-step "engine binaries"
-s=$SECONDS
-"$here/build-engine.sh" 2>&1 | grep -v '^go: downloading' | tee "$WVA_ENGINE_RUN/build-engine.log" | tail -5
-echo "engine binaries ready in $((SECONDS - s))s"
 
 # alive <pidfile>: the process runs (a zombie nobody reaped does not count)
 alive() {
@@ -48,6 +46,27 @@ alive() {
   local stat; stat=$(cat "/proc/$(cat "$1")/stat" 2>/dev/null) || return 1
   [[ "$(awk '{print $3}' <<<"$stat")" != Z ]]
 }
+
+# Builds that need no engine run in the background while the engine's own build runs (on a cold
+# machine they download and unpack Debian packages and Go modules while the compiler has the CPUs).
+# bg <name> <command…>: starts it, its output prefixed with [<name>]; join <name>: waits, fails with it.
+declare -A bg_pids=()
+bg() {
+  local name=$1; shift
+  ( "$@" 2>&1 | sed -u "s/^/  [$name] /" ) &
+  bg_pids[$name]=$!
+  echo "   ($name: in the background)"
+}
+join() {
+  local s=$SECONDS
+  wait "${bg_pids[$1]}" || { echo "$1 failed (its output above, prefixed [$1])" >&2; unset "bg_pids[$1]"; exit 1; }
+  unset "bg_pids[$1]"
+  (( SECONDS - s < 2 )) || echo "   (waited $((SECONDS - s))s for $1)"
+}
+# kill_tree <pid>: the process and everything it started (a background build left running would
+# keep compiling after a failure)
+kill_tree() { local p; for p in $(pgrep -P "$1"); do kill_tree "$p"; done; kill "$1" 2>/dev/null || true; }
+trap 'for p in "${bg_pids[@]}"; do kill_tree "$p"; done' EXIT
 
 # The engine starts one dnsmasq for its containers' names and never restarts it. An engine that
 # has lost it (e.g. one started before the CNI dnsname plugin was Dagger's own, which never stops
@@ -116,8 +135,19 @@ mkdir -p "$DOCKER_CONFIG"
 crane=$(command -v crane || echo "$HOME/go/bin/crane")
 "$crane" auth login "$WVA_REGISTRY_ADDR" -u "$WVA_REGISTRY_USER" -p "$WVA_REGISTRY_PASSWORD" >/dev/null 2>&1
 
-step "base images"
-"$here/build-images.sh"
+step "base images (build-images.sh, cached)"
+bg images "$here/build-images.sh"
+
+step "engine binaries"
+s=$SECONDS
+"$here/build-engine.sh" 2>&1 | grep -v '^go: downloading' | tee "$WVA_ENGINE_RUN/build-engine.log" | tail -5
+echo "engine binaries ready in $((SECONDS - s))s"
+join images
+
+# envtest's and the kind node's Kubernetes need neither the engine nor its SDK content
+step "envtest assets: kube-apiserver, kubectl and etcd from the Go module proxy (build-k8s.sh, cached), then the kind node image: Kubernetes from the Go module proxy on Debian, in the registry (build-kind-node.sh, cached)"
+k8s() { "$here/build-k8s.sh" envtest && "$here/build-kind-node.sh"; }
+bg k8s k8s
 
 step "builtin SDK content"
 "$here/build-sdk.sh"
@@ -126,6 +156,7 @@ step "builtin SDK content"
 # That ends every session on it: run up.sh under the exclusive engine lock when the content changed.
 if alive "$WVA_ENGINE_RUN/engine.pid" && ! cmp -s "$WVA_ENGINE_RUN/sdk.env" "$WVA_ENGINE_RUN/engine-sdk.env"; then
   echo "the running engine was started with other builtin SDK content: restarting it" >&2
+  join k8s   # it pushes to the registry down.sh stops
   bash "$here/down.sh"
   exec bash "$0" "$@"   # down.sh stopped the registry too: bring everything up again
 fi
@@ -154,7 +185,7 @@ start_engine() {
   rm -f "$WVA_ENGINE_SOCK"   # a socket left by an engine that was killed
   # ... and the dnsmasq it started, which would keep port 53
   dns_pidfile=/var/run/containers/cni/dnsname/$WVA_ENGINE_NET/pidfile
-  if [[ -f "$dns_pidfile" ]] && tr '\0' ' ' < "/proc/$(cat "$dns_pidfile")/cmdline" 2>/dev/null \
+  if [[ -f "$dns_pidfile" ]] && tr '\0' ' ' 2>/dev/null < "/proc/$(cat "$dns_pidfile")/cmdline" \
       | grep -F "cni/dnsname/$WVA_ENGINE_NET/dnsmasq.conf" >/dev/null; then
     kill -TERM "$(cat "$dns_pidfile")" && sleep 0.5
   fi
@@ -227,10 +258,7 @@ export DOCKER_CONFIG=$DOCKER_CONFIG
 export DO_NOT_TRACK=1 DAGGER_NO_NAG=1 DAGGER_NO_UPDATE_CHECK=1
 SH
 
-step "envtest assets: kube-apiserver, kubectl and etcd from the Go module proxy (build-k8s.sh, cached)"
-"$here/build-k8s.sh" envtest
-
-step "kind node image: Kubernetes from the Go module proxy on Debian, in the registry (build-kind-node.sh, cached)"
-"$here/build-kind-node.sh"
+step "envtest assets and the kind node image"
+join k8s
 
 step "ready: engine, registry and images up in $((SECONDS - t0))s"
