@@ -9,7 +9,8 @@
  */
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { beforeAll, afterAll, describe, expect, it } from "vitest";
+import { k8sReady } from "../engine/engine.js";
 import { copyProject, dagger, gitCheckout, median, repo, scratch, tail, type Run } from "./cli.js";
 import { rmSync, writeFileSync } from "node:fs";
 
@@ -37,6 +38,9 @@ function restartEngine(log: string): void {
   });
   writeFileSync(log, out);
 }
+
+// the restarts below stop the registry: npm test's up.sh's Kubernetes builds must be done first (k8s-lane.ts)
+beforeAll(() => k8sReady(), 3_300_000);
 
 describe("module load time", () => {
   it("cold (first load after an engine restart) and warm loads, median of 3", async () => {

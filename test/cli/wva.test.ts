@@ -11,8 +11,8 @@
  */
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
-import { envtestAssets } from "../engine/engine.js";
+import { beforeAll, afterAll, describe, expect, it } from "vitest";
+import { envtestAssets, k8sReady } from "../engine/engine.js";
 import { upstreamCopy } from "../upstream.js";
 import { copyProject, dagger, gitCheckout, scratch, tail } from "./cli.js";
 
@@ -23,6 +23,9 @@ gitCheckout(module, copyProject);
 const wva = upstreamCopy();
 afterAll(() => rmSync(join(wva, ".."), { recursive: true, force: true }));
 gitCheckout(wva, () => {});
+
+// envtest's binaries: npm test's up.sh may still be building them (k8s-lane.ts)
+beforeAll(() => k8sReady(), 3_300_000);
 
 describe("WVA's tree with this module as -m", () => {
   it("without --source, the source is the module's repository, and ci says what to pass", async () => {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Stops what up.sh started (engine, registry) by their recorded pids, and undoes its host changes.
+# Stops what up.sh started (engine, registry, Kubernetes builds still running) by their recorded pids, and undoes its host changes.
 # Built binaries, images and the registry's storage stay in $WVA_ENGINE_CACHE for the next up.sh.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -17,6 +17,15 @@ stop() { # stop <name>
   fi
   rm -f "$pidfile"
 }
+# up.sh's Kubernetes builds, when still running (WVA_UP_K8S=background): they and what they started
+kill_tree() { local p; for p in $(pgrep -P "$1"); do kill_tree "$p"; done; kill "$1" 2>/dev/null; }
+if [[ -f "$WVA_ENGINE_RUN/k8s.pid" ]] && [[ "$(cat "$WVA_STATE_DIR/k8s.status" 2>/dev/null)" == building* ]] \
+    && kill -0 "$(cat "$WVA_ENGINE_RUN/k8s.pid")" 2>/dev/null; then
+  kill_tree "$(cat "$WVA_ENGINE_RUN/k8s.pid")"
+  echo "failed $WVA_ENGINE_RUN/k8s.log (stopped by down.sh)" > "$WVA_STATE_DIR/k8s.status"
+  echo "stopped the Kubernetes builds (pid $(cat "$WVA_ENGINE_RUN/k8s.pid"))"
+fi
+rm -f "$WVA_ENGINE_RUN/k8s.pid"
 # The engine runs under tini (pid in engine.pid). It shuts down gracefully on TERM, syncing its
 # state, which can take a while; after 90 s it is killed (its mounts live in its own namespace).
 if [[ -f "$WVA_ENGINE_RUN/engine.pid" ]]; then

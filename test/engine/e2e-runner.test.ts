@@ -13,12 +13,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { dag } from "@dagger.io/dagger";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { Wva } from "../../dagger/src/index.js";
 import { stripAnsi } from "../../dagger/src/lib/repo-e2e.js";
 import { tool } from "../native/tools.js";
 import { upstreamCopy } from "../upstream.js";
-import { onEngine, timed } from "./engine.js";
+import { k8sReady, onEngine, timed } from "./engine.js";
 
 const runnerFixture = fileURLToPath(new URL("../fixtures/kind-e2e-fixture/", import.meta.url));
 
@@ -40,6 +40,9 @@ async function runOn(dir: string, o: { env?: string[]; timeout?: string } = {}) 
   console.log(`e2e runner on ${dir}: ${seconds.toFixed(0)}s; ${value.summary}; diagnostics in ${out}`);
   return { ...value, seconds, diagnostics: out, file: (f: string) => readFileSync(join(out, f), "utf8") };
 }
+
+// the kind node image: npm test's up.sh may still be building it (k8s-lane.ts)
+beforeAll(() => k8sReady(), 3_300_000);
 
 describe("the repository's own e2e in the hermetic runner", () => {
   it("a fixture whose make test-e2e creates a kind cluster, deploys IMG and runs go tests: passes", async () => {

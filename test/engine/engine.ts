@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import { connection, dag } from "@dagger.io/dagger";
 import { Wva } from "../../dagger/src/index.js";
+import { waitForK8s } from "./k8s-lane.js";
 
 const stateDir = fileURLToPath(new URL("./.state/", import.meta.url));
 
@@ -27,9 +28,9 @@ export interface LocalImages {
   registry: string;
   goVersion: string;
   golang: string;
-  /** WVA's go.mod Go (1.24.0), linux/amd64 + linux/arm64. */
+  /** WVA's go.mod Go (1.24.0), linux/amd64 (+ linux/arm64 with WVA_GO_IMAGE_ARM64=1). */
   wvaGolang: string;
-  /** WVA's Dockerfile builder, quay.io/projectquay/golang:1.24, linux/amd64 + linux/arm64. */
+  /** WVA's Dockerfile builder, quay.io/projectquay/golang:1.24, linux/amd64 (+ linux/arm64 as above). */
   quayGolang: string;
   distrolessStatic: string;
   helm: string;
@@ -57,11 +58,24 @@ export const engine: EngineState = readState<EngineState>("env.json");
 export const images: LocalImages = readState<LocalImages>("images.json");
 
 /**
+ * Waits for up.sh's Kubernetes builds (envtest assets, the kind node image in the registry), which
+ * `npm test` lets run beside the first tiers (k8s-lane.ts). Call it before envtestAssets() or a
+ * Kind cluster; on a warm machine it returns at once.
+ */
+export function k8sReady(): Promise<void> {
+  return waitForK8s(`${stateDir}k8s.status`, {
+    progress: (s) => console.log(`waiting ${s}s for up.sh's Kubernetes builds (envtest, kind node image)…`),
+  });
+}
+
+/**
  * The envtest binaries (kube-apiserver, etcd, kubectl at WVA's ENVTEST_K8S_VERSION) built on this
  * machine from the Go module proxy by build-k8s.sh (.state/k8s.json): what `--envtest-assets` takes where
- * setup-envtest cannot download them.
+ * setup-envtest cannot download them. After `await k8sReady()`.
  */
 export function envtestAssets(): string {
+  const status = existsSync(`${stateDir}k8s.status`) ? readFileSync(`${stateDir}k8s.status`, "utf8").trim() : "";
+  if (status !== "ok") throw new Error(`up.sh's Kubernetes builds are not done (k8s.status: "${status}"): await k8sReady() first`);
   const { envtestAssets: dir } = readState<{ envtestAssets?: string }>("k8s.json");
   if (!dir || !existsSync(dir)) {
     throw new Error("no envtest assets in .state/k8s.json: bring the engine up first with `bash test/engine/up.sh`");

@@ -12,13 +12,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { dag } from "@dagger.io/dagger";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { Kind } from "../../dagger/src/kind.js";
 import { emulatedGpus } from "../../dagger/src/lib/gpu.js";
 import { nodeNames } from "../../dagger/src/lib/kind-config.js";
 import { newRunId } from "../../dagger/src/lib/e2e-scripts.js";
 import { tool } from "../native/tools.js";
-import { fixtureDir, localWva, onEngine, timed } from "./engine.js";
+import { fixtureDir, k8sReady, localWva, onEngine, timed } from "./engine.js";
 
 /** A cluster name of its own: the daemon's storage is a cache volume keyed by it. */
 const CLUSTER = "wva-engine-test";
@@ -56,6 +56,9 @@ async function kindRun(o: { workers?: number; helmSet?: string[]; installTimeout
 
 /** Seconds a step took, as the run's log says it (`✔ cluster created in 123s`). */
 const stepSeconds = (log: string, step: RegExp) => Number(new RegExp(`${step.source} in (\\d+)s`).exec(log)?.[1]);
+
+// the kind node image: npm test's up.sh may still be building it (k8s-lane.ts)
+beforeAll(() => k8sReady(), 3_300_000);
 
 describe("the Kind e2e's Docker daemon on a real engine", () => {
   it("Kind.binary() builds the pinned kind in a Go container from the Go module proxy", async () => {

@@ -10,7 +10,8 @@
 #      symlinks stay private to it), talking on a unix socket, given the SDK content's digests;
 #   7. in the background from 5 on: envtest's kube-apiserver, kubectl and etcd, built from the Go
 #      module proxy (build-k8s.sh, cached), then the kind node image kindest/node:v1.32.0, assembled
-#      here and pushed (build-kind-node.sh, cached).
+#      here and pushed (build-kind-node.sh, cached); up.sh waits for them unless WVA_UP_K8S=background
+#      (then the tests that need them wait, see k8s-lane.ts).
 # Writes test/engine/.state/env.json (+ env.sh) for the tests. Idempotent: what runs is kept,
 # what was built is reused. down.sh stops what this started.
 set -euo pipefail
@@ -144,10 +145,31 @@ s=$SECONDS
 echo "engine binaries ready in $((SECONDS - s))s"
 join images
 
-# envtest's and the kind node's Kubernetes need neither the engine nor its SDK content
+# envtest's and the kind node's Kubernetes need neither the engine nor its SDK content, only the
+# registry: they build in a process of their own, their state in .state/k8s.status (k8s-lane.ts
+# reads it), their output in k8s.log. WVA_UP_K8S=background (npm test): up.sh returns once the
+# engine answers and they go on beside the first tiers; tests that need them wait (k8sReady() in
+# engine.ts). Otherwise up.sh waits for them.
+k8s_status=$WVA_STATE_DIR/k8s.status k8s_log=$WVA_ENGINE_RUN/k8s.log
 step "envtest assets: kube-apiserver, kubectl and etcd from the Go module proxy (build-k8s.sh, cached), then the kind node image: Kubernetes from the Go module proxy on Debian, in the registry (build-kind-node.sh, cached)"
-k8s() { "$here/build-k8s.sh" envtest && "$here/build-kind-node.sh"; }
-bg k8s k8s
+if alive "$WVA_ENGINE_RUN/k8s.pid" && [[ "$(cat "$k8s_status" 2>/dev/null)" == building* ]]; then
+  echo "   (k8s: already building, pid $(cat "$WVA_ENGINE_RUN/k8s.pid"))"
+else
+  : > "$k8s_log" && rm -f "$k8s_status"
+  setsid bash -c 'echo $$ > "$4"; echo "building $$ $3" > "$2"
+    if "$1/build-k8s.sh" envtest && "$1/build-kind-node.sh"; then echo ok > "$2"; else echo "failed $3" > "$2"; exit 1; fi' \
+    k8s "$here" "$k8s_status" "$k8s_log" "$WVA_ENGINE_RUN/k8s.pid" >> "$k8s_log" 2>&1 < /dev/null &
+  for _ in $(seq 100); do [[ -s "$k8s_status" ]] && break; sleep 0.1; done
+  [[ -s "$k8s_status" ]] || { echo "the Kubernetes builds did not start; k8s.log:" >&2; cat "$k8s_log" >&2; exit 1; }
+  echo "   (k8s: building in its own process, pid $(cat "$WVA_ENGINE_RUN/k8s.pid"), log $k8s_log)"
+fi
+# wait_k8s: shows the builds' output until they end; fails unless they built everything
+wait_k8s() {
+  local s=$SECONDS pid; pid=$(cat "$WVA_ENGINE_RUN/k8s.pid")
+  tail -n +1 -f --pid="$pid" "$k8s_log" | sed -u 's/^/  [k8s] /'
+  [[ "$(cat "$k8s_status")" == ok ]] || { echo "the Kubernetes builds failed (their output above, prefixed [k8s])" >&2; exit 1; }
+  (( SECONDS - s < 2 )) || echo "   (waited $((SECONDS - s))s for k8s)"
+}
 
 step "builtin SDK content"
 "$here/build-sdk.sh"
@@ -156,7 +178,7 @@ step "builtin SDK content"
 # That ends every session on it: run up.sh under the exclusive engine lock when the content changed.
 if alive "$WVA_ENGINE_RUN/engine.pid" && ! cmp -s "$WVA_ENGINE_RUN/sdk.env" "$WVA_ENGINE_RUN/engine-sdk.env"; then
   echo "the running engine was started with other builtin SDK content: restarting it" >&2
-  join k8s   # it pushes to the registry down.sh stops
+  wait_k8s   # they push to the registry down.sh stops
   bash "$here/down.sh"
   exec bash "$0" "$@"   # down.sh stopped the registry too: bring everything up again
 fi
@@ -258,7 +280,11 @@ export DOCKER_CONFIG=$DOCKER_CONFIG
 export DO_NOT_TRACK=1 DAGGER_NO_NAG=1 DAGGER_NO_UPDATE_CHECK=1
 SH
 
-step "envtest assets and the kind node image"
-join k8s
+if [[ ${WVA_UP_K8S:-} == background ]]; then
+  step "envtest assets and the kind node image: still building in the background (pid $(cat "$WVA_ENGINE_RUN/k8s.pid"), log $k8s_log)"
+else
+  step "envtest assets and the kind node image"
+  wait_k8s
+fi
 
 step "ready: engine, registry and images up in $((SECONDS - t0))s"

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { dag } from "@dagger.io/dagger";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { upstreamCopy } from "../upstream.js";
 import {
   elfMachine,
@@ -17,6 +17,7 @@ import {
   fileInImage,
   imageConfig,
   imageIndex,
+  k8sReady,
   localWva,
   onEngine,
   registryCatalog,
@@ -33,6 +34,9 @@ function wva() {
   w.envtestAssets = dag.host().directory(envtestAssets());
   return w;
 }
+
+// envtest's binaries: npm test's up.sh may still be building them (k8s-lane.ts)
+beforeAll(() => k8sReady(), 3_300_000);
 
 describe("WVA's tree: the PR stages", () => {
   it("resolves golangci-lint v2.8.0 and controller-gen v0.17.2 from WVA's Makefile", async () => {

@@ -14,19 +14,20 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cache_root=${WVA_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/wva-tools}
 bin_dir=$repo/.tools/bin
 
-# name  Go package (main)  version  [ldflags]: keep in step with the module's defaults.
+# name  Go package (main)  version  [ldflags]: keep in step with the module's defaults. The
+# longest builds first, so that the short ones fill in beside them.
 # The ldflags stamp the version as the upstream release binaries do (helm-docs writes it into
 # chart READMEs; helm and kubeconform print it).
 tools=(
   "golangci-lint github.com/golangci/golangci-lint/v2/cmd/golangci-lint v2.15.0"
   "helm          helm.sh/helm/v3/cmd/helm                                v3.22.0 -X helm.sh/helm/v3/internal/version.version=v3.22.0"
+  "registry      github.com/distribution/distribution/v3/cmd/registry     v3.0.0"
   "helm-docs     github.com/norwoodj/helm-docs/cmd/helm-docs              v1.14.2 -X main.version=1.14.2"
   "actionlint    github.com/rhysd/actionlint/cmd/actionlint               v1.7.12"
   "kubeconform   github.com/yannh/kubeconform/cmd/kubeconform             v0.8.0  -X main.version=v0.8.0"
   "kind          sigs.k8s.io/kind                                         v0.33.0"
   "controller-gen sigs.k8s.io/controller-tools/cmd/controller-gen         v0.17.2"
   "crane         github.com/google/go-containerregistry/cmd/crane         v0.22.1"
-  "registry      github.com/distribution/distribution/v3/cmd/registry     v3.0.0"
 )
 
 known=()
@@ -53,15 +54,10 @@ elapsed() { # start-time -> seconds with one decimal
   awk -v s="$1" -v e="$EPOCHREALTIME" 'BEGIN { printf "%.1f", e - s }'
 }
 
-total_start=$EPOCHREALTIME
-for line in "${tools[@]}"; do
-  read -r name pkg version ldflags <<<"$line"
-  if ((${#wanted[@]} > 0)) && [[ " ${wanted[*]} " != *" $name "* ]]; then
-    continue
-  fi
-  start=$EPOCHREALTIME
-  dir=$cache_root/$name-$version
-  status=cached
+# install_one <name> <pkg> <version> [ldflags]: builds the tool unless cached, links it, says which.
+install_one() {
+  local name=$1 pkg=$2 version=$3 ldflags=${4:-} start=$EPOCHREALTIME lock tmp built
+  local dir=$cache_root/$name-$version status=cached
   # Other checkouts may run this at the same time: one build per tool at once.
   exec {lock}>"$cache_root/.$name-$version.lock"
   flock "$lock"
@@ -70,13 +66,13 @@ for line in "${tools[@]}"; do
     # mistaken for a cached one.
     tmp=$(mktemp -d "$cache_root/.$name-$version.XXXXXX")
     chmod 755 "$tmp"
-    if ! CGO_ENABLED=0 GOBIN=$tmp go install -ldflags "${ldflags:-}" "$pkg@$version"; then
+    if ! CGO_ENABLED=0 GOBIN=$tmp go install -ldflags "$ldflags" "$pkg@$version"; then
       rm -rf "$tmp"
       echo "install.sh: go install $pkg@$version failed" >&2
-      exit 1
+      return 1
     fi
     built=$tmp/$(basename "$pkg")
-    [[ -x $built ]] || { echo "install.sh: $pkg@$version produced no binary $built" >&2; exit 1; }
+    [[ -x $built ]] || { echo "install.sh: $pkg@$version produced no binary $built" >&2; return 1; }
     [[ $built == "$tmp/$name" ]] || mv "$built" "$tmp/$name"
     rm -rf "$dir"
     mv "$tmp" "$dir"
@@ -85,5 +81,29 @@ for line in "${tools[@]}"; do
   exec {lock}>&-
   ln -sfn "$dir/$name" "$bin_dir/$name"
   printf '%-15s %-8s %-7s %6ss\n' "$name" "$version" "$status" "$(elapsed "$start")"
+}
+
+# WVA_TOOLS_JOBS builds at once (default 2): one build alone leaves the CPUs idle while it
+# downloads its modules and links (a cold machine built these in 543 s one at a time).
+jobs=${WVA_TOOLS_JOBS:-2}
+running=0
+trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
+total_start=$EPOCHREALTIME
+for line in "${tools[@]}"; do
+  read -r name pkg version ldflags <<<"$line"
+  if ((${#wanted[@]} > 0)) && [[ " ${wanted[*]} " != *" $name "* ]]; then
+    continue
+  fi
+  if ((running >= jobs)); then
+    wait -n || exit 1
+    running=$((running - 1))
+  fi
+  install_one "$name" "$pkg" "$version" "${ldflags:-}" &
+  running=$((running + 1))
 done
+while ((running > 0)); do
+  wait -n || exit 1
+  running=$((running - 1))
+done
+trap - EXIT
 printf '%-15s %-8s %-7s %6ss\n' "total" "" "" "$(elapsed "$total_start")"
