@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import { connection, dag } from "@dagger.io/dagger";
 import { Wva } from "../../dagger/src/index.js";
-import { waitForK8s } from "./k8s-lane.js";
+import { k8sStatus, waitForK8s } from "./k8s-lane.js";
 
 const stateDir = fileURLToPath(new URL("./.state/", import.meta.url));
 
@@ -74,7 +74,7 @@ export function k8sReady(): Promise<void> {
  * setup-envtest cannot download them. After `await k8sReady()`.
  */
 export function envtestAssets(): string {
-  const status = existsSync(`${stateDir}k8s.status`) ? readFileSync(`${stateDir}k8s.status`, "utf8").trim() : "";
+  const status = k8sStatus(`${stateDir}k8s.status`).join(" ");
   if (status !== "ok") throw new Error(`up.sh's Kubernetes builds are not done (k8s.status: "${status}"): await k8sReady() first`);
   const { envtestAssets: dir } = readState<{ envtestAssets?: string }>("k8s.json");
   if (!dir || !existsSync(dir)) {

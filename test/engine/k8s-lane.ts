@@ -36,6 +36,11 @@ function tail(log: string | undefined, lines = 25): string {
   return readFileSync(log, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
 }
 
+/** The status at `statusPath` as words (`["ok"]`, `["building", pid, log]`, …); none when it is missing. */
+export function k8sStatus(statusPath: string): string[] {
+  return existsSync(statusPath) ? readFileSync(statusPath, "utf8").trim().split(/\s+/) : [];
+}
+
 /**
  * Resolves once the status at `statusPath` says ok; rejects, with the end of the builds' log, when
  * it says failed, when the building process is gone without saying either, or after the timeout.
@@ -45,10 +50,10 @@ export async function waitForK8s(statusPath: string, options: WaitOptions = {}):
   const started = Date.now();
   let reported = 0;
   for (;;) {
-    if (!existsSync(statusPath)) {
+    const [state, ...rest] = k8sStatus(statusPath);
+    if (state === undefined) {
       throw new Error(`${statusPath} is missing: bring the engine up first with \`bash test/engine/up.sh\``);
     }
-    const [state, ...rest] = readFileSync(statusPath, "utf8").trim().split(/\s+/);
     if (state === "ok") return;
     if (state === "failed") {
       throw new Error(`up.sh's Kubernetes builds (envtest, kind node image) failed; the end of ${rest[0] ?? "their log"}:\n${tail(rest[0])}`);

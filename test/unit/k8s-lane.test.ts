@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { waitForK8s } from "../engine/k8s-lane.js";
+import { k8sStatus, waitForK8s } from "../engine/k8s-lane.js";
 
 const dir = mkdtempSync(join(tmpdir(), "wva-k8s-lane-"));
 let n = 0;
@@ -20,6 +20,14 @@ function lane(status?: string, log = "building kube-apiserver\nkubelet: compile 
 function deadPid(): number {
   return spawnSync("true").pid!;
 }
+
+describe("reading k8s.status", () => {
+  it("gives its words, and none when the file is missing", () => {
+    expect(k8sStatus(lane("building 42 /tmp/k8s.log\n").statusPath)).toEqual(["building", "42", "/tmp/k8s.log"]);
+    expect(k8sStatus(lane("ok\n").statusPath)).toEqual(["ok"]);
+    expect(k8sStatus(lane().statusPath)).toEqual([]);
+  });
+});
 
 describe("waiting for up.sh's Kubernetes builds (k8s.status)", () => {
   it("returns at once when they are done", async () => {
