@@ -18,7 +18,6 @@ stop() { # stop <name>
   rm -f "$pidfile"
 }
 # up.sh's Kubernetes builds, when still running (WVA_UP_K8S=background): they and what they started
-kill_tree() { local p; for p in $(pgrep -P "$1"); do kill_tree "$p"; done; kill "$1" 2>/dev/null; }
 if [[ -f "$WVA_ENGINE_RUN/k8s.pid" ]] && [[ "$(cat "$WVA_STATE_DIR/k8s.status" 2>/dev/null)" == building* ]] \
     && kill -0 "$(cat "$WVA_ENGINE_RUN/k8s.pid")" 2>/dev/null; then
   kill_tree "$(cat "$WVA_ENGINE_RUN/k8s.pid")"

@@ -32,3 +32,7 @@ WVA_REGISTRY_PASSWORD=wva-local-test-password
 # Where up.sh keeps run-time state (pids, logs, config) and what tests read.
 WVA_ENGINE_RUN=${WVA_ENGINE_RUN:-$WVA_ENGINE_CACHE/run}
 WVA_STATE_DIR=${WVA_STATE_DIR:-$_engine_dir/.state}
+
+# kill_tree <pid>: the process and everything it started, children first (a background build left
+# running would keep compiling after a failure or a stop)
+kill_tree() { local p; for p in $(pgrep -P "$1"); do kill_tree "$p"; done; kill "$1" 2>/dev/null || true; }

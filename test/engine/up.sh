@@ -64,9 +64,6 @@ join() {
   unset "bg_pids[$1]"
   (( SECONDS - s < 2 )) || echo "   (waited $((SECONDS - s))s for $1)"
 }
-# kill_tree <pid>: the process and everything it started (a background build left running would
-# keep compiling after a failure)
-kill_tree() { local p; for p in $(pgrep -P "$1"); do kill_tree "$p"; done; kill "$1" 2>/dev/null || true; }
 trap 'for p in "${bg_pids[@]}"; do kill_tree "$p"; done' EXIT
 
 # The engine starts one dnsmasq for its containers' names and never restarts it. An engine that
