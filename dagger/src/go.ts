@@ -357,16 +357,17 @@ export class Go {
 
   /**
    * Runs the unit tests as `test` does (the same run, served from the cache after `test`) and
-   * returns go test's output: the per-package results, or with `verbose` everything `go test -v`
+   * returns go test's output: the per-package results, or with `full` everything `go test -v`
    * printed (each test's RUN/PASS lines, Ginkgo's suite output).
    *
    * @param race Run with the race detector.
-   * @param verbose The whole -v output, not only the package results.
+   * @param full The whole -v output, not only the package results. (Not `verbose`: that is
+   * `dagger call`'s own flag.)
    */
   @func()
-  async testReport(race = false, verbose = false): Promise<string> {
+  async testReport(race = false, full = false): Promise<string> {
     const out = await (await this.runTests(race)).stdout();
-    return verbose ? out : packageResults(out);
+    return full ? out : packageResults(out);
   }
 
   /**

@@ -318,11 +318,12 @@ export class Wva {
    * Runs the unit tests as `test` does and returns go test's output.
    *
    * @param race Run with the race detector.
-   * @param verbose Pass -v: every test's RUN/PASS lines and Ginkgo's suite output.
+   * @param full The whole -v output (every test's RUN/PASS lines, Ginkgo's suite output), not only
+   * the package results. (Not `verbose`: that is `dagger call`'s own flag.)
    */
   @func()
-  async testReport(race = false, verbose = false): Promise<string> {
-    return (await this.go()).testReport(race, verbose);
+  async testReport(race = false, full = false): Promise<string> {
+    return (await this.go()).testReport(race, full);
   }
 
   /**

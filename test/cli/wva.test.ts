@@ -59,8 +59,8 @@ describe("WVA's tree with this module as -m", () => {
     console.log(`WVA stages through dagger call: ${times.join(", ")}`);
   });
 
-  it("test-report --verbose runs WVA's envtest suites (and test/chart's helm template) and they pass", async () => {
-    const run = await dagger([...call(), "test-report", "--verbose"], wva);
+  it("test-report --full runs WVA's envtest suites (and test/chart's helm template) and they pass", async () => {
+    const run = await dagger([...call(), "test-report", "--full"], wva);
     expect(run.code, tail(run)).toBe(0);
     for (const suite of ["Controller Suite", "Actuator Suite"]) expect(run.stdout).toContain(`Running Suite: ${suite}`);
     expect(run.stdout).toMatch(/--- PASS: TestControllers/);

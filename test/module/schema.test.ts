@@ -122,6 +122,21 @@ describe("module schema (introspector dry run)", () => {
     );
   });
 
+  test("no argument's flag is one of dagger call's own (it would be refused: \"flag already exists\")", () => {
+    // `dagger call --help` of v0.21.8: the command's flags and the global ones it inherits
+    const daggerCall = [
+      "allow-llm", "auto-apply", "debug", "eager-runtime", "help", "interactive", "interactive-command", "json",
+      "lock", "mod", "no-exit", "no-mod", "output", "progress", "quiet", "silent", "verbose", "web", "x-release",
+    ];
+    const kebab = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase();
+    const clashes = Object.values(schema.objects).flatMap((o) =>
+      [...Object.values(o.methods), ...(o.constructor ? [o.constructor] : [])].flatMap((fn) =>
+        Object.keys(fn.arguments).filter((a) => daggerCall.includes(kebab(a))).map((a) => `${o.name}.${fn.name || "constructor"}(${a})`),
+      ),
+    );
+    expect(clashes).toEqual([]);
+  });
+
   test("function list (printed for the record)", () => {
     const lines = Object.values(schema.objects).flatMap((o) =>
       Object.values(o.methods).map((m) => `${o.name}.${m.name}(${Object.keys(m.arguments).join(", ")})`),
