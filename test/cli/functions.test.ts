@@ -6,6 +6,7 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { DAGGER_CALL_FLAGS } from "../dagger-call.js";
 import { copyProject, dagger, gitCheckout, scratch, tail } from "./cli.js";
 
 const dir = scratch("functions");
@@ -74,6 +75,10 @@ describe("dagger functions and --help", () => {
   it("dagger call --help shows the constructor's image defaults", async () => {
     const run = await dagger(["call", "--help"], checkout);
     expect(run.code, tail(run)).toBe(0);
+    // the CLI's own flags are the list the schema test keeps arguments clear of (module tier)
+    const own = run.stdout.replace(/\x1b\[[0-9;]*m/g, "").split(/^OPTIONS$/m)[1] ?? "";
+    const flags = [...own.matchAll(/^\s+(?:-\w, )?--([\w-]+)/gm)].map((m) => m[1]);
+    expect([...flags, "help"].sort()).toEqual([...DAGGER_CALL_FLAGS].sort());
     const args = argumentsOf(run.stdout);
     for (const [flag, value] of [
       ["--registry-image", "registry:3.0.0"],

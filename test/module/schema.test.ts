@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
+import { DAGGER_CALL_FLAGS } from "../dagger-call.js";
 
 const root = resolve(import.meta.dirname, "../..");
 const sdk = join(root, "node_modules/@dagger.io/dagger/dist/src");
@@ -123,15 +124,10 @@ describe("module schema (introspector dry run)", () => {
   });
 
   test("no argument's flag is one of dagger call's own (it would be refused: \"flag already exists\")", () => {
-    // `dagger call --help` of v0.21.8: the command's flags and the global ones it inherits
-    const daggerCall = [
-      "allow-llm", "auto-apply", "debug", "eager-runtime", "help", "interactive", "interactive-command", "json",
-      "lock", "mod", "no-exit", "no-mod", "output", "progress", "quiet", "silent", "verbose", "web", "x-release",
-    ];
     const kebab = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase();
     const clashes = Object.values(schema.objects).flatMap((o) =>
       [...Object.values(o.methods), ...(o.constructor ? [o.constructor] : [])].flatMap((fn) =>
-        Object.keys(fn.arguments).filter((a) => daggerCall.includes(kebab(a))).map((a) => `${o.name}.${fn.name || "constructor"}(${a})`),
+        Object.keys(fn.arguments).filter((a) => DAGGER_CALL_FLAGS.includes(kebab(a))).map((a) => `${o.name}.${fn.name || "constructor"}(${a})`),
       ),
     );
     expect(clashes).toEqual([]);
