@@ -62,7 +62,7 @@ export async function waitForK8s(statusPath: string, options: WaitOptions = {}):
     const [pid, log] = [Number(rest[0]), rest[1]];
     if (!alive(pid)) {
       // it may have written its last state between the two reads
-      if (readFileSync(statusPath, "utf8").startsWith("building")) {
+      if (k8sStatus(statusPath)[0] === "building") {
         throw new Error(`up.sh's Kubernetes builds (pid ${pid}) ended without a result; the end of ${log}:\n${tail(log)}`);
       }
       continue;

@@ -38,7 +38,7 @@ function wva() {
 // envtest's binaries: npm test's up.sh may still be building them (k8s-lane.ts)
 beforeAll(() => k8sReady(), 3_300_000);
 
-describe("WVA's tree: the PR stages", () => {
+describe("WVA's tree: the versions it declares", () => {
   it("resolves golangci-lint v2.8.0 and controller-gen v0.17.2 from WVA's Makefile", async () => {
     const versions = await onEngine(() => wva().versions());
     console.log(versions);
